@@ -1,0 +1,21 @@
+//! Link arguments for the no-libc binaries, and only for them (tests and tools use std).
+
+use std::{env, fs, path::PathBuf};
+
+/// The server binaries: started by origin's `_start`, no libc, no dynamic loader.
+const NO_LIBC_BINS: &[&str] = &["forkhttpd"];
+
+fn main() {
+    // Nothing in these binaries unwinds (a panic is a trap), so their unwind tables are
+    // dead weight: about 4 KiB of an otherwise 24 KiB file.
+    let script = PathBuf::from(env::var_os("OUT_DIR").expect("cargo sets OUT_DIR")).join("no-unwind-tables.ld");
+    fs::write(&script, "SECTIONS { /DISCARD/ : { *(.eh_frame) *(.eh_frame_hdr) } } INSERT AFTER .text;\n")
+        .expect("write the linker script into OUT_DIR");
+    let script = format!("-Wl,-T,{}", script.display());
+    for bin in NO_LIBC_BINS {
+        for arg in ["-nostartfiles", "-static", "-no-pie", "-Wl,--build-id=none", &script] {
+            println!("cargo:rustc-link-arg-bin={bin}={arg}");
+        }
+    }
+    println!("cargo:rerun-if-changed=build.rs");
+}

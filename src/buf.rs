@@ -1,0 +1,106 @@
+//! A fixed-capacity byte buffer that responses and log lines are assembled in, so that
+//! each goes out in a single `write(2)` without an allocator or `core::fmt`.
+
+/// How many bytes a `Buf` holds: more than the largest response (about 250 bytes) and
+/// than a log line (a request line is cut to 256 bytes for the log).
+pub const CAPACITY: usize = 1024;
+
+/// Bytes appended to a fixed array. What does not fit is dropped, never panics: writers
+/// stay well under the capacity, and a cut log line is better than a crash.
+///
+/// One size for all (not a const generic): each method is compiled once, which keeps the
+/// binary small.
+pub struct Buf {
+    bytes: [u8; CAPACITY],
+    len: usize,
+}
+
+impl Default for Buf {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Buf {
+    pub const fn new() -> Self {
+        Self { bytes: [0; CAPACITY], len: 0 }
+    }
+
+    /// Appends as much of `s` as fits.
+    #[inline(never)]
+    pub fn push(&mut self, s: &[u8]) -> &mut Self {
+        let n = s.len().min(CAPACITY - self.len);
+        if let (Some(dst), Some(src)) = (self.bytes.get_mut(self.len..self.len + n), s.get(..n)) {
+            dst.copy_from_slice(src);
+            self.len += n;
+        }
+        self
+    }
+
+    pub fn byte(&mut self, b: u8) -> &mut Self {
+        self.push(&[b])
+    }
+
+    /// Appends `v` in decimal.
+    pub fn num(&mut self, v: u64) -> &mut Self {
+        self.num_width(v, 1)
+    }
+
+    /// Appends `v` in decimal, zero-padded to at least `width` digits (at most 20).
+    #[inline(never)]
+    pub fn num_width(&mut self, mut v: u64, width: usize) -> &mut Self {
+        let mut digits = [b'0'; 20];
+        let mut start = digits.len();
+        while v > 0 || start > digits.len() - width.clamp(1, 20) {
+            start -= 1;
+            if let Some(d) = digits.get_mut(start) {
+                *d = b'0' + (v % 10) as u8;
+            }
+            v /= 10;
+        }
+        self.push(digits.get(start..).unwrap_or(&[]))
+    }
+
+    /// Appends `v` in lowercase hexadecimal without leading zeros.
+    pub fn hex(&mut self, v: u16) -> &mut Self {
+        let mut started = false;
+        for shift in [12, 8, 4, 0] {
+            let d = ((v >> shift) & 0xf) as u8;
+            if d != 0 || started || shift == 0 {
+                started = true;
+                self.byte(if d < 10 { b'0' + d } else { b'a' + d - 10 });
+            }
+        }
+        self
+    }
+
+    pub fn as_bytes(&self) -> &[u8] {
+        self.bytes.get(..self.len).unwrap_or(&[])
+    }
+
+    pub fn is_full(&self) -> bool {
+        self.len == CAPACITY
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Buf, CAPACITY};
+
+    #[test]
+    fn numbers() {
+        let mut b = Buf::new();
+        b.num(0).byte(b' ').num(42).byte(b' ').num(u64::MAX).byte(b' ').num_width(7, 2);
+        b.byte(b' ').num_width(1994, 2).byte(b' ').hex(0).byte(b' ').hex(0xfe80).byte(b' ').hex(0x0db8);
+        assert_eq!(b.as_bytes(), b"0 42 18446744073709551615 07 1994 0 fe80 db8");
+    }
+
+    #[test]
+    fn overflow_is_cut_not_a_panic() {
+        let mut b = Buf::new();
+        b.push(&[b'x'; CAPACITY - 1]).push(b"abc").num(12345);
+        assert_eq!(b.as_bytes().len(), CAPACITY);
+        assert!(b.as_bytes().ends_with(b"xa"));
+        assert!(b.is_full());
+    }
+}

@@ -1,0 +1,112 @@
+//! The child: read the request head, answer, log, close cleanly, exit.
+//!
+//! A normal request costs the child six syscalls: `close` (the listening socket),
+//! `setsockopt` (SO_RCVTIMEO, the deadline), `recvfrom`, `sendto`, `write` (the access
+//! log) and `exit_group`. The clocks are read through the vDSO, without a syscall.
+
+use crate::buf::Buf;
+use crate::config::Config;
+use crate::http::request::{self, Head, Verdict};
+use crate::http::{HEAD_MAX, Status, response};
+use crate::log;
+use core::net::SocketAddr;
+use core::time::Duration;
+use rustix::fd::OwnedFd;
+use rustix::io::Errno;
+use rustix::net::sockopt::{Timeout, set_socket_timeout};
+use rustix::net::{RecvFlags, SendFlags, Shutdown, recv, send, shutdown};
+use rustix::time::{ClockId, clock_gettime};
+
+/// After the response, at most this much of what the client still sends is read and
+/// thrown away while waiting for its FIN.
+const DRAIN_MAX: usize = 64 * 1024;
+
+/// Serves the connection, then exits the process.
+pub fn serve(conn: OwnedFd, peer: Option<&SocketAddr>, pid: u32, config: &Config) -> ! {
+    let deadline = now(ClockId::Monotonic) + Duration::from_secs(config.timeout.into());
+    let mut buf = [0u8; HEAD_MAX];
+    if let Some((verdict, received)) = read_head(&conn, &mut buf, deadline) {
+        let mut out = Buf::new();
+        let unix = now(ClockId::Realtime).as_secs() as i64;
+        let body = response::write(&mut out, verdict.status, verdict.head_only, unix);
+        send_all(&conn, out.as_bytes());
+        if !config.quiet {
+            let line = request::request_line(buf.get(..received).unwrap_or(&[]));
+            log::access(peer, line, verdict.status.code(), body, pid);
+        }
+        if verdict.may_leave_unread(received) {
+            drain(&conn, &mut buf, deadline);
+        }
+    }
+    rustix::runtime::exit_group(0)
+}
+
+/// Reads until the head is complete, rejected, or out of time; `None` if the client left
+/// (or reset) before sending anything worth an answer. Returns the bytes received.
+fn read_head(conn: &OwnedFd, buf: &mut [u8; HEAD_MAX], deadline: Duration) -> Option<(Verdict, usize)> {
+    let mut received = 0;
+    loop {
+        let timeout = Verdict::reject(Status::RequestTimeout);
+        if !recv_deadline(conn, deadline) {
+            return Some((timeout, received));
+        }
+        let free = buf.get_mut(received..).unwrap_or(&mut []);
+        match recv(conn, free, RecvFlags::empty()) {
+            Ok((0, _)) if received == 0 => return None,
+            // The client half-closed in mid-head: it will never be complete.
+            Ok((0, _)) => return Some((Verdict::reject(Status::BadRequest), received)),
+            Ok((n, _)) => received += n,
+            // SO_RCVTIMEO ran out.
+            Err(Errno::AGAIN) => return Some((timeout, received)),
+            // Timed receives are not restarted after a signal handler.
+            Err(Errno::INTR) => continue,
+            Err(_) => return None,
+        }
+        if let Head::Complete(verdict) = request::parse(buf.get(..received).unwrap_or(&[])) {
+            return Some((verdict, received));
+        }
+    }
+}
+
+/// Sends all of `bytes`, or as much as the client takes before going away.
+fn send_all(conn: &OwnedFd, mut bytes: &[u8]) {
+    while !bytes.is_empty() {
+        match send(conn, bytes, SendFlags::NOSIGNAL) {
+            Ok(n) => bytes = bytes.get(n..).unwrap_or(&[]),
+            Err(Errno::INTR) => continue,
+            Err(_) => return,
+        }
+    }
+}
+
+/// Closes without RST: closing a socket with unread input makes the kernel reset the
+/// connection, and the client may lose the response it has not read yet. So send our FIN
+/// first, then read and discard until the client's FIN, the limit, or the deadline.
+fn drain(conn: &OwnedFd, buf: &mut [u8], deadline: Duration) {
+    let _ = shutdown(conn, Shutdown::Write);
+    let mut drained = 0;
+    while drained < DRAIN_MAX && recv_deadline(conn, deadline) {
+        match recv(conn, &mut *buf, RecvFlags::empty()) {
+            Ok((0, _)) => return,
+            Ok((n, _)) => drained += n,
+            Err(Errno::INTR) => continue,
+            Err(_) => return,
+        }
+    }
+}
+
+/// Makes the next `recv` give up at `deadline`; false if it has passed.
+fn recv_deadline(conn: &OwnedFd, deadline: Duration) -> bool {
+    // Whole microseconds: rustix 1.1.4 rounds 999_999_500 ns up to 1_000_000 µs, which
+    // the kernel rejects with EDOM.
+    let left = deadline.checked_sub(now(ClockId::Monotonic)).map(|d| Duration::from_micros(d.as_micros() as u64));
+    match left {
+        Some(left) if !left.is_zero() => set_socket_timeout(conn, Timeout::Recv, Some(left)).is_ok(),
+        _ => false,
+    }
+}
+
+fn now(clock: ClockId) -> Duration {
+    let t = clock_gettime(clock);
+    Duration::new(t.tv_sec as u64, t.tv_nsec as u32)
+}

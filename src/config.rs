@@ -1,0 +1,215 @@
+//! The command line: options, their defaults, and the one-line errors for bad ones.
+
+use core::net::{IpAddr, Ipv4Addr, SocketAddr};
+
+/// How the server runs.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Config {
+    pub addr: SocketAddr,
+    pub backlog: i32,
+    /// No access log.
+    pub quiet: bool,
+    /// Seconds a connection may take from accept to the last byte.
+    pub timeout: u32,
+}
+
+pub const DEFAULT_PORT: u16 = 8888;
+pub const DEFAULT_BACKLOG: i32 = 1024;
+pub const DEFAULT_TIMEOUT: u32 = 10;
+
+/// What the command line asks for.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Command {
+    Serve(Config),
+    Help,
+    Version,
+}
+
+/// A bad command line: `forkhttpd: <problem> '<arg>'<hint>`.
+#[derive(Debug, PartialEq, Eq)]
+pub struct UsageError<'a> {
+    pub problem: &'static str,
+    pub arg: &'a [u8],
+    pub hint: &'static str,
+}
+
+pub const HELP: &str = "\
+Usage: forkhttpd [OPTIONS]
+
+A tiny static HTTP server that forks a process per connection and answers
+GET and HEAD on any path with 'Hello, World!'.
+
+Options:
+  -p, --port PORT      TCP port to listen on; 0 picks a free one
+                       (default: $PORT if set, else 8888)
+  -b, --bind ADDR      IPv4 or IPv6 address to listen on (default: 0.0.0.0;
+                       :: also accepts IPv4 clients)
+      --backlog N      listen(2) backlog, 1-65535 (default: 1024)
+  -t, --timeout SECS   time a connection may take in all, 1-86400 (default: 10)
+  -q, --quiet          no access log
+  -h, --help           print this help and exit
+  -V, --version        print the version and exit
+
+Prints 'Serving HTTP on port PORT ...' once listening, then one access-log line
+per request on stdout. SIGTERM or SIGINT stops accepting, lets in-flight
+requests finish, and exits 0.
+
+Exit status: 0 after SIGTERM/SIGINT, 1 if the socket cannot be set up,
+2 for a bad command line.
+";
+
+/// Parses the arguments after the program name. `env_port` is `$PORT`, used when no
+/// `--port` is given.
+pub fn parse<'a>(
+    mut args: impl Iterator<Item = &'a [u8]>,
+    env_port: Option<&'a [u8]>,
+) -> Result<Command, UsageError<'a>> {
+    let mut port = None;
+    let mut ip = IpAddr::V4(Ipv4Addr::UNSPECIFIED);
+    let mut backlog = DEFAULT_BACKLOG;
+    let mut timeout = DEFAULT_TIMEOUT;
+    let mut quiet = false;
+
+    while let Some(arg) = args.next() {
+        // `--name=value` as well as `--name value`.
+        let (name, inline) = match arg.iter().position(|&b| b == b'=') {
+            Some(i) if arg.starts_with(b"--") => (arg.get(..i).unwrap_or(arg), arg.get(i + 1..)),
+            _ => (arg, None),
+        };
+        let mut value = || inline.or_else(|| args.next()).ok_or(UsageError {
+            problem: "option needs a value:",
+            arg: name,
+            hint: "",
+        });
+        if inline.is_some() && matches!(name, b"--help" | b"--version" | b"--quiet") {
+            return Err(UsageError { problem: "option takes no value:", arg, hint: "" });
+        }
+        match name {
+            b"-h" | b"--help" => return Ok(Command::Help),
+            b"-V" | b"--version" => return Ok(Command::Version),
+            b"-q" | b"--quiet" => quiet = true,
+            b"-p" | b"--port" => port = Some(parse_port(value()?)?),
+            b"-b" | b"--bind" => ip = parse_ip(value()?)?,
+            b"--backlog" => backlog = number(value()?, 1, 65535, "invalid backlog", BACKLOG_HINT)? as i32,
+            b"-t" | b"--timeout" => timeout = number(value()?, 1, 86400, "invalid timeout", TIMEOUT_HINT)? as u32,
+            _ if name.starts_with(b"-") => {
+                return Err(UsageError { problem: "unknown option", arg: name, hint: "" });
+            }
+            _ => return Err(UsageError { problem: "unexpected argument", arg, hint: "" }),
+        }
+    }
+
+    let port = match (port, env_port) {
+        (Some(p), _) => p,
+        (None, Some(p)) => parse_port(p).map_err(|e| UsageError { problem: "invalid $PORT", ..e })?,
+        (None, None) => DEFAULT_PORT,
+    };
+    Ok(Command::Serve(Config { addr: SocketAddr::new(ip, port), backlog, quiet, timeout }))
+}
+
+const PORT_HINT: &str = ": expected a number from 0 to 65535";
+const BACKLOG_HINT: &str = ": expected a number from 1 to 65535";
+const TIMEOUT_HINT: &str = ": expected whole seconds from 1 to 86400";
+
+fn parse_port(s: &[u8]) -> Result<u16, UsageError<'_>> {
+    number(s, 0, 65535, "invalid port", PORT_HINT).map(|p| p as u16)
+}
+
+/// `ADDR`, or `[ADDR]` for IPv6.
+fn parse_ip(s: &[u8]) -> Result<IpAddr, UsageError<'_>> {
+    let bare = s.strip_prefix(b"[").and_then(|s| s.strip_suffix(b"]")).unwrap_or(s);
+    crate::addr::parse(bare).ok_or(UsageError {
+        problem: "invalid bind address",
+        arg: s,
+        hint: ": expected an IPv4 or IPv6 literal such as 0.0.0.0, 127.0.0.1 or ::",
+    })
+}
+
+/// A decimal number in `min..=max`, digits only.
+fn number<'a>(
+    s: &'a [u8],
+    min: u64,
+    max: u64,
+    problem: &'static str,
+    hint: &'static str,
+) -> Result<u64, UsageError<'a>> {
+    let bad = UsageError { problem, arg: s, hint };
+    if s.is_empty() || s.len() > 10 || !s.iter().all(u8::is_ascii_digit) {
+        return Err(bad);
+    }
+    let v = s.iter().fold(0u64, |v, d| v * 10 + u64::from(d - b'0'));
+    if (min..=max).contains(&v) { Ok(v) } else { Err(bad) }
+}
+
+impl UsageError<'_> {
+    /// The one-line message, newline included.
+    pub fn write(&self, out: &mut crate::buf::Buf) {
+        out.push(b"forkhttpd: ").push(self.problem.as_bytes()).push(b" '").push(self.arg);
+        out.push(b"'").push(self.hint.as_bytes()).push(b" (see forkhttpd --help)\n");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(args: &[&str], env: Option<&'static str>) -> Result<Command, String> {
+        parse(args.iter().map(|a| a.as_bytes()), env.map(str::as_bytes)).map_err(|e| {
+            let mut b = crate::buf::Buf::new();
+            e.write(&mut b);
+            String::from_utf8(b.as_bytes().to_vec()).unwrap()
+        })
+    }
+
+    fn serve(args: &[&str], env: Option<&'static str>) -> Config {
+        match run(args, env) {
+            Ok(Command::Serve(c)) => c,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn defaults_are_the_articles() {
+        let c = serve(&[], None);
+        assert_eq!(c.addr, "0.0.0.0:8888".parse().unwrap());
+        assert_eq!((c.backlog, c.quiet, c.timeout), (1024, false, 10));
+    }
+
+    #[test]
+    fn options_and_forms() {
+        let c = serve(&["-p", "0", "--bind", "::1", "--backlog=5", "-q", "--timeout", "3"], None);
+        assert_eq!(c.addr, "[::1]:0".parse().unwrap());
+        assert_eq!((c.backlog, c.quiet, c.timeout), (5, true, 3));
+        assert_eq!(serve(&["--port=80", "-b", "[::]"], None).addr, "[::]:80".parse().unwrap());
+        assert_eq!(serve(&["-b", "127.0.0.1"], None).addr, "127.0.0.1:8888".parse().unwrap());
+        assert_eq!(run(&["-q", "--help", "--nonsense"], None), Ok(Command::Help));
+        assert_eq!(run(&["-V"], None), Ok(Command::Version));
+    }
+
+    #[test]
+    fn port_from_environment_unless_given() {
+        assert_eq!(serve(&[], Some("9000")).addr.port(), 9000);
+        assert_eq!(serve(&["-p", "9001"], Some("9000")).addr.port(), 9001);
+        assert_eq!(serve(&["-p", "9001"], Some("junk")).addr.port(), 9001);
+    }
+
+    #[test]
+    fn errors_name_the_culprit() {
+        let err = |args: &[&str], env| run(args, env).unwrap_err();
+        assert_eq!(err(&["--frob"], None), "forkhttpd: unknown option '--frob' (see forkhttpd --help)\n");
+        assert_eq!(err(&["x"], None), "forkhttpd: unexpected argument 'x' (see forkhttpd --help)\n");
+        assert_eq!(err(&["-p"], None), "forkhttpd: option needs a value: '-p' (see forkhttpd --help)\n");
+        assert_eq!(
+            err(&["-p", "65536"], None),
+            "forkhttpd: invalid port '65536': expected a number from 0 to 65535 (see forkhttpd --help)\n"
+        );
+        assert_eq!(
+            err(&[], Some("http")),
+            "forkhttpd: invalid $PORT 'http': expected a number from 0 to 65535 (see forkhttpd --help)\n"
+        );
+        assert!(err(&["-b", "localhost"], None).starts_with("forkhttpd: invalid bind address 'localhost': expected"));
+        for bad in [&["-p", "-1"][..], &["-p", ""], &["-p", "99999999999"], &["--backlog", "0"], &["-t", "0"], &["--quiet=1"]] {
+            assert!(run(bad, None).is_err(), "{bad:?}");
+        }
+    }
+}

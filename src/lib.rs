@@ -1,0 +1,44 @@
+//! forkhttpd: a tiny, static, libc-free HTTP server that forks a process per connection.
+//!
+//! The binaries (`src/main.rs`) are `no_std`/`no_main` programs started by `origin`; every
+//! syscall goes through `rustix`. All logic lives here, one module per concern, so that it
+//! can be unit-tested with std (`cargo test` builds this crate with `cfg(test)`).
+//!
+//! Nothing in this crate allocates, and nothing on the server's paths may panic: in a
+//! no-libc binary a panic is an illegal instruction. Slices are reached with `get`, never
+//! by indexing.
+#![cfg_attr(not(test), no_std)]
+
+pub mod addr;
+pub mod argv;
+pub mod buf;
+pub mod child;
+pub mod config;
+pub mod errno;
+pub mod http;
+pub mod listener;
+pub mod log;
+pub mod server;
+pub mod signals;
+
+/// Defines what every no-libc binary of this package needs besides `origin_main`.
+///
+/// - The panic handler: a trap. Nothing here is meant to panic; if something does, the
+///   process dies with SIGILL, which its parent logs, instead of running on in a bad state.
+/// - `rust_eh_personality`, only when the binary is built with `panic = "unwind"`. That
+///   happens under `cargo test`, which ignores the profiles' `panic = "abort"` and still
+///   builds the binaries; the release build never has it. Nothing unwinds (the panic
+///   handler traps), so the symbol is never called: it only satisfies the linker.
+#[macro_export]
+macro_rules! no_libc_binary {
+    () => {
+        #[panic_handler]
+        fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
+            origin::program::trap()
+        }
+
+        #[cfg(panic = "unwind")]
+        #[unsafe(no_mangle)]
+        extern "C" fn rust_eh_personality() {}
+    };
+}

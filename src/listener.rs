@@ -1,0 +1,56 @@
+//! The listening socket: `socket`, `setsockopt(SO_REUSEADDR)`, `bind`, `listen`, and
+//! `getsockname` only when the port was 0 and the kernel chose it.
+
+use crate::buf::Buf;
+use crate::errno;
+use core::net::SocketAddr;
+use rustix::fd::OwnedFd;
+use rustix::io::Errno;
+use rustix::net::{self, AddressFamily, SocketFlags, SocketType};
+
+/// A step of setting up the socket that failed, and why.
+#[derive(Debug)]
+pub struct Error {
+    pub step: &'static str,
+    pub errno: Errno,
+}
+
+/// Opens a listening TCP socket on `addr`; returns it with the port it listens on.
+///
+/// `SOCK_CLOEXEC` is not set: forkhttpd never executes anything.
+pub fn open(addr: &SocketAddr, backlog: i32) -> Result<(OwnedFd, u16), Error> {
+    let family = match addr {
+        SocketAddr::V4(_) => AddressFamily::INET,
+        SocketAddr::V6(_) => AddressFamily::INET6,
+    };
+    let fail = |step| move |errno| Error { step, errno };
+    let fd = net::socket_with(family, SocketType::STREAM, SocketFlags::empty(), None).map_err(fail("socket"))?;
+    // A restarted server must not wait out the old connections' TIME_WAIT.
+    net::sockopt::set_socket_reuseaddr(&fd, true).map_err(fail("setsockopt"))?;
+    net::bind(&fd, addr).map_err(fail("bind"))?;
+    net::listen(&fd, backlog).map_err(fail("listen"))?;
+    let port = match addr.port() {
+        // An INET or INET6 socket always has an INET or INET6 name.
+        0 => SocketAddr::try_from(net::getsockname(&fd).map_err(fail("getsockname"))?).map_or(0, |a| a.port()),
+        port => port,
+    };
+    Ok((fd, port))
+}
+
+impl Error {
+    /// `forkhttpd: cannot bind 0.0.0.0:80: permission denied (EACCES); ports below 1024 ...`
+    pub fn write(&self, out: &mut Buf, addr: &SocketAddr) {
+        out.push(b"forkhttpd: cannot ").push(self.step.as_bytes()).byte(b' ');
+        crate::addr::write(out, addr);
+        out.push(b": ");
+        errno::write(out, self.errno);
+        out.push(match self.errno {
+            Errno::ADDRINUSE => b"; another process listens there: stop it or choose another --port".as_slice(),
+            Errno::ACCESS => b"; ports below 1024 need root or CAP_NET_BIND_SERVICE: use a higher --port",
+            Errno::ADDRNOTAVAIL => b"; no interface has that address: use 0.0.0.0, :: or one of this host's addresses",
+            Errno::AFNOSUPPORT => b"; this kernel has no IPv6: bind an IPv4 address",
+            _ => b"",
+        });
+        out.byte(b'\n');
+    }
+}

@@ -1,0 +1,84 @@
+//! What forkhttpd prints: the start-up line, the access log, and one-line errors. Each
+//! line is assembled in a buffer and leaves in a single `write(2)`: lines up to PIPE_BUF
+//! (4096) bytes are written atomically, so children writing at once never interleave.
+
+use crate::addr;
+use crate::buf::Buf;
+use core::net::SocketAddr;
+use rustix::fd::BorrowedFd;
+use rustix::io::Errno;
+
+/// The most of a request line the access log shows.
+const REQUEST_LINE_MAX: usize = 256;
+
+pub fn stdout(line: &[u8]) {
+    // SAFETY: the borrow lasts one `write`. Descriptor 1 is whatever the caller left
+    // there; if it is not open, the write fails with EBADF, which `emit` ignores.
+    emit(unsafe { rustix::stdio::stdout() }, line);
+}
+
+pub fn stderr(line: &[u8]) {
+    // SAFETY: as for `stdout`, with descriptor 2.
+    emit(unsafe { rustix::stdio::stderr() }, line);
+}
+
+/// One `write(2)`, retried only if a signal interrupted it before anything was written.
+/// A log that cannot be written (closed stdout, full disk) must not stop the server.
+fn emit(fd: BorrowedFd<'_>, line: &[u8]) {
+    while let Err(Errno::INTR) = rustix::io::write(fd, line) {}
+}
+
+/// The article's start-up line.
+pub fn serving(port: u16) {
+    let mut line = Buf::new();
+    line.push(b"Serving HTTP on port ").num(port.into()).push(b" ...\n");
+    stdout(line.as_bytes());
+}
+
+/// `PEER "REQUEST LINE" STATUS BYTES pid=PID`: PEER as `1.2.3.4:5678` or `[::1]:5678`
+/// (`-` if unknown), the request line as received with `"`, `\` and bytes outside
+/// printable ASCII escaped as `\xHH` and cut to 256 bytes (marked `...`), BYTES the body
+/// bytes sent, PID the child that served the connection.
+pub fn access(peer: Option<&SocketAddr>, request_line: &[u8], status: u16, bytes: usize, pid: u32) {
+    let mut line = Buf::new();
+    match peer {
+        Some(peer) => addr::write(&mut line, peer),
+        None => {
+            line.byte(b'-');
+        }
+    }
+    line.push(b" \"");
+    escape(&mut line, request_line.get(..REQUEST_LINE_MAX).unwrap_or(request_line));
+    if request_line.len() > REQUEST_LINE_MAX {
+        line.push(b"...");
+    }
+    line.push(b"\" ").num(status.into()).byte(b' ').num(bytes as u64);
+    line.push(b" pid=").num(pid.into()).byte(b'\n');
+    stdout(line.as_bytes());
+}
+
+/// Keeps a client's bytes from forging log lines or fields.
+fn escape(out: &mut Buf, bytes: &[u8]) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    for &b in bytes {
+        if (b' '..=b'~').contains(&b) && b != b'"' && b != b'\\' {
+            out.byte(b);
+        } else {
+            out.push(b"\\x");
+            out.byte(HEX.get(usize::from(b >> 4)).copied().unwrap_or(b'?'));
+            out.byte(HEX.get(usize::from(b & 0xf)).copied().unwrap_or(b'?'));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escaping() {
+        let mut b = Buf::new();
+        escape(&mut b, b"GET /\"a\\b\r\n\x00\xff~ HTTP/1.1");
+        assert_eq!(b.as_bytes(), br#"GET /\x22a\x5cb\x0d\x0a\x00\xff~ HTTP/1.1"#);
+    }
+}

@@ -1,0 +1,92 @@
+//! Signals: the SIGCHLD reaper, graceful stop on SIGTERM/SIGINT, and SIGPIPE ignored.
+//!
+//! Handlers are installed with origin's `sigaction`, which supplies `SA_RESTORER` and the
+//! `rt_sigreturn` trampoline the kernel returns through. All use `SA_RESTART`, so the
+//! parent's `accept4` is restarted by the kernel instead of failing with EINTR. Handlers
+//! only touch atomics and make async-signal-safe syscalls; nothing in them can panic.
+
+use core::sync::atomic::{AtomicBool, AtomicI32, Ordering::SeqCst};
+use rustix::fd::{AsRawFd, BorrowedFd};
+use rustix::io::Errno;
+use rustix::net::{Shutdown, shutdown};
+use rustix::process::{WaitOptions, wait};
+use rustix::runtime::{KernelSigactionFlags as Flags, KernelSighandler, Signal};
+
+/// Set by SIGTERM or SIGINT: stop accepting.
+static STOP: AtomicBool = AtomicBool::new(false);
+
+/// The listening socket while the parent may block in `accept4` on it, else -1.
+static LISTENER: AtomicI32 = AtomicI32::new(-1);
+
+/// Installs the handlers; forked children inherit them.
+pub fn install() {
+    set(Signal::CHILD, Some(on_child), Flags::RESTART | Flags::NOCLDSTOP);
+    set(Signal::TERM, Some(on_stop), Flags::RESTART);
+    set(Signal::INT, Some(on_stop), Flags::RESTART);
+    // A client that went away must cost a child an EPIPE, not its life.
+    set(Signal::PIPE, rustix::runtime::kernel_sig_ign(), Flags::RESTART);
+}
+
+/// One `rt_sigaction`. Not in unit tests: they never install handlers, and referring to
+/// origin would link its `_start` into the test binary, which has libc's.
+#[cfg(not(test))]
+fn set(sig: Signal, handler: KernelSighandler, flags: Flags) {
+    let action = rustix::runtime::KernelSigaction { sa_handler_kernel: handler, sa_flags: flags, ..Default::default() };
+    // SAFETY: the handlers below are async-signal-safe, and origin's `sigaction` adds the
+    // `SA_RESTORER` trampoline the kernel needs to return from them. Installing can only
+    // fail for an invalid signal number, and these are valid.
+    let _ = unsafe { origin::signal::sigaction(sig, Some(action)) };
+}
+
+#[cfg(test)]
+fn set(_: Signal, _: KernelSighandler, _: Flags) {}
+
+/// Reaps every child that has exited: one SIGCHLD may stand for many exits, because the
+/// kernel does not queue a standard signal that is already pending.
+extern "C" fn on_child(_: i32) {
+    reap(WaitOptions::NOHANG);
+}
+
+/// `wait4(-1, …)` until nothing is left to reap now (`WNOHANG`), or at all (blocking).
+/// `-1` matters: children and, as PID 1, orphans reparented to us, whatever their group.
+fn reap(options: WaitOptions) {
+    loop {
+        match wait(options) {
+            Ok(Some(_)) | Err(Errno::INTR) => continue,
+            Ok(None) | Err(_) => break,
+        }
+    }
+}
+
+/// Stops the accept loop. `accept4` is restarted after handlers, so the flag alone could
+/// go unseen while the parent blocks there; shutting the listening socket down makes that
+/// `accept4` (or the next one) fail with EINVAL at once, with no window in between.
+extern "C" fn on_stop(_: i32) {
+    STOP.store(true, SeqCst);
+    let fd = LISTENER.load(SeqCst);
+    if fd >= 0 {
+        // SAFETY: `arm` stores only the parent's open listening socket, and `disarm`
+        // clears it before that socket is closed or a child copies this static.
+        let _ = shutdown(unsafe { BorrowedFd::borrow_raw(fd) }, Shutdown::Read);
+    }
+}
+
+/// Lets SIGTERM/SIGINT shut `listener` down; call before checking `stopping`.
+pub fn arm(listener: BorrowedFd<'_>) {
+    LISTENER.store(listener.as_raw_fd(), SeqCst);
+}
+
+/// Before `fork` and before closing the listener: a child, whose copy of the socket is
+/// the parent's too, must never shut it down, and a closed descriptor must not be.
+pub fn disarm() {
+    LISTENER.store(-1, SeqCst);
+}
+
+pub fn stopping() -> bool {
+    STOP.load(SeqCst)
+}
+
+/// Waits until every child has exited and been reaped.
+pub fn wait_for_children() {
+    reap(WaitOptions::empty());
+}
