@@ -17,10 +17,6 @@ use rustix::net::sockopt::{Timeout, set_socket_timeout};
 use rustix::net::{RecvFlags, SendFlags, Shutdown, recv, send, shutdown};
 use rustix::time::{ClockId, clock_gettime};
 
-/// After the response, at most this much of what the client still sends is read and
-/// thrown away while waiting for its FIN.
-const DRAIN_MAX: usize = 64 * 1024;
-
 /// Serves the connection, then exits the process.
 pub fn serve(conn: OwnedFd, peer: Option<&SocketAddr>, pid: u32, config: &Config) -> ! {
     let deadline = now(ClockId::Monotonic) + Duration::from_secs(config.timeout.into());
@@ -80,16 +76,15 @@ fn send_all(conn: &OwnedFd, mut bytes: &[u8]) {
 }
 
 /// Closes without RST: closing a socket with unread input makes the kernel reset the
-/// connection, and the client may lose the response it has not read yet. So send our FIN
-/// first, then read and discard until the client's FIN, the limit, or the deadline.
+/// connection, and a reset client loses the response it has not read yet. So send our
+/// FIN first, then read and discard until the client's FIN or the deadline. No byte
+/// limit: a client still uploading a body reads the response only when it is done.
 fn drain(conn: &OwnedFd, buf: &mut [u8], deadline: Duration) {
     let _ = shutdown(conn, Shutdown::Write);
-    let mut drained = 0;
-    while drained < DRAIN_MAX && recv_deadline(conn, deadline) {
+    while recv_deadline(conn, deadline) {
         match recv(conn, &mut *buf, RecvFlags::empty()) {
             Ok((0, _)) => return,
-            Ok((n, _)) => drained += n,
-            Err(Errno::INTR) => continue,
+            Ok(_) | Err(Errno::INTR) => continue,
             Err(_) => return,
         }
     }

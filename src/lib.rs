@@ -25,10 +25,10 @@ pub mod signals;
 ///
 /// - The panic handler: a trap. Nothing here is meant to panic; if something does, the
 ///   process dies with SIGILL, which its parent logs, instead of running on in a bad state.
-/// - `rust_eh_personality`, only when the binary is built with `panic = "unwind"`. That
-///   happens under `cargo test`, which ignores the profiles' `panic = "abort"` and still
-///   builds the binaries; the release build never has it. Nothing unwinds (the panic
-///   handler traps), so the symbol is never called: it only satisfies the linker.
+/// - `rust_eh_personality`: the precompiled `core` is built for unwinding and its objects
+///   refer to it. The release build's LTO drops those references; the debug build that
+///   `cargo test` makes of every binary keeps them. Nothing unwinds (the panic handler
+///   traps), so it is never called: it only satisfies the linker.
 #[macro_export]
 macro_rules! no_libc_binary {
     () => {
@@ -37,7 +37,6 @@ macro_rules! no_libc_binary {
             origin::program::trap()
         }
 
-        #[cfg(panic = "unwind")]
         #[unsafe(no_mangle)]
         extern "C" fn rust_eh_personality() {}
     };
