@@ -1,0 +1,45 @@
+# forkhttpd: `make run` serves on $(PORT) (8888 unless you set PORT), `make test` tests.
+
+CARGO ?= cargo
+BIN   := target/release/forkhttpd
+PORT  ?= 8888
+
+# What the tests run besides cargo: a tracer and a real HTTP client.
+TEST_TOOLS := strace curl
+
+.PHONY: build run test size bench clean test-tools
+
+build:
+	$(CARGO) build --release
+
+run: build
+	./$(BIN) --port $(PORT)
+
+# The black-box tests run $(BIN), the release build, as users do.
+test: build test-tools
+	$(CARGO) test
+
+# Stripped size: what a `FROM scratch` image carries.
+size: build
+	@strip -o target/forkhttpd.stripped $(BIN)
+	@echo "$(BIN): $$(stat -c %s $(BIN)) bytes, $$(stat -c %s target/forkhttpd.stripped) bytes stripped"
+	@size -A target/forkhttpd.stripped | awk '$$1 ~ /^\./ && $$2 > 0 { printf "  %-14s %6d\n", $$1, $$2 }'
+
+bench: build
+	./tools/bench
+
+clean:
+	$(CARGO) clean
+
+# Installs what the tests need when it is missing (as root, with apt-get), or says what
+# to install.
+test-tools:
+	@missing=""; for t in $(TEST_TOOLS); do command -v $$t >/dev/null || missing="$$missing $$t"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq$$missing >/dev/null || exit 1; \
+	  else \
+	    echo "make test needs:$$missing; install them (e.g. sudo apt-get install$$missing)" >&2; exit 1; \
+	  fi; \
+	fi

@@ -1,0 +1,150 @@
+//! Running the release binary as users do, and looking at it through /proc.
+#![allow(dead_code)] // each test file uses its own part of this module
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{Shutdown, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// The binary `make build` made. Tests run it, not a debug build: it is what ships.
+pub fn bin(name: &str) -> PathBuf {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/release").join(name);
+    assert!(path.exists(), "{} is missing: run `make test`, which builds it first", path.display());
+    path
+}
+
+/// A running forkhttpd and everything it has printed.
+pub struct Server {
+    pub child: Child,
+    pub port: u16,
+    out: Arc<Mutex<Vec<String>>>,
+}
+
+impl Server {
+    /// Starts forkhttpd on a free loopback port with `args` added.
+    pub fn start(args: &[&str]) -> Server {
+        let mut cmd = Command::new(bin("forkhttpd"));
+        cmd.args(["--port", "0", "--bind", "127.0.0.1"]).args(args);
+        Server::spawn(cmd)
+    }
+
+    /// Starts `cmd`, which must print forkhttpd's start-up line.
+    pub fn spawn(mut cmd: Command) -> Server {
+        let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("start the server");
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let first = lines.next().expect("a start-up line").expect("stdout");
+        let port = first
+            .strip_prefix("Serving HTTP on port ")
+            .and_then(|rest| rest.strip_suffix(" ..."))
+            .and_then(|p| p.parse().ok())
+            .unwrap_or_else(|| panic!("unexpected start-up line {first:?}"));
+        assert_ne!(port, 0, "the start-up line must show the port the kernel chose");
+        let out = Arc::new(Mutex::new(Vec::new()));
+        let sink = out.clone();
+        std::thread::spawn(move || lines.map_while(Result::ok).for_each(|l| sink.lock().unwrap().push(l)));
+        Server { child, port, out }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// The lines printed after the start-up line (the access log).
+    pub fn log(&self) -> Vec<String> {
+        self.out.lock().unwrap().clone()
+    }
+
+    /// Waits for `n` access-log lines.
+    pub fn wait_log(&self, n: usize) -> Vec<String> {
+        wait_for(Duration::from_secs(10), || self.log().len() >= n);
+        self.log()
+    }
+
+    pub fn connect(&self) -> TcpStream {
+        let s = TcpStream::connect(("127.0.0.1", self.port)).expect("connect");
+        s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+        s
+    }
+
+    /// Sends `request` and returns everything the server answers until it closes.
+    pub fn exchange(&self, request: &[u8]) -> Vec<u8> {
+        let mut s = self.connect();
+        s.write_all(request).unwrap();
+        read_to_close(&mut s).expect("a clean close")
+    }
+
+    pub fn signal(&self, sig: &str) {
+        let ok = Command::new("kill").args([&format!("-{sig}"), &self.pid().to_string()]).status().unwrap();
+        assert!(ok.success());
+    }
+
+    /// Waits for the server to exit by itself.
+    pub fn wait_exit(&mut self, limit: Duration) -> ExitStatus {
+        let start = Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(start.elapsed() < limit, "the server did not exit within {limit:?}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Reads until the peer's FIN. An RST (ECONNRESET) is an error: the test wants clean closes.
+pub fn read_to_close(s: &mut TcpStream) -> std::io::Result<Vec<u8>> {
+    let mut got = Vec::new();
+    s.read_to_end(&mut got)?;
+    let _ = s.shutdown(Shutdown::Both);
+    Ok(got)
+}
+
+/// Polls `cond` until it holds; panics after `limit`.
+pub fn wait_for(limit: Duration, mut cond: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !cond() {
+        assert!(start.elapsed() < limit, "condition not met within {limit:?}");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// Open descriptors of a process.
+pub fn fd_count(pid: u32) -> usize {
+    std::fs::read_dir(format!("/proc/{pid}/fd")).map(|d| d.count()).unwrap_or(0)
+}
+
+/// (pid, state) of every process whose parent is `ppid`, read from /proc/*/stat.
+pub fn children(ppid: u32) -> Vec<(u32, char)> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else { continue };
+        // pid (comm) state ppid ...; comm may hold spaces and parentheses.
+        let Some((head, rest)) = stat.rsplit_once(')') else { continue };
+        let mut fields = rest.split_whitespace();
+        let (state, parent) = (fields.next(), fields.next().and_then(|p| p.parse::<u32>().ok()));
+        if parent == Some(ppid) {
+            let pid = head.split_whitespace().next().and_then(|p| p.parse().ok()).unwrap_or(0);
+            found.push((pid, state.and_then(|s| s.chars().next()).unwrap_or('?')));
+        }
+    }
+    found
+}
+
+pub fn zombies(ppid: u32) -> usize {
+    children(ppid).iter().filter(|(_, state)| *state == 'Z').count()
+}
+
+/// Splits a response into its head (without the final CRLF CRLF) and its body.
+pub fn split(response: &[u8]) -> (String, Vec<u8>) {
+    let end = response.windows(4).position(|w| w == b"\r\n\r\n").expect("a complete head");
+    (String::from_utf8(response[..end].to_vec()).unwrap(), response[end + 4..].to_vec())
+}
