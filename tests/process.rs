@@ -1,7 +1,7 @@
 //! The server as a process: its binary, its command line, its children, its signals.
 
 mod common;
-use common::{Server, bin, children, fd_count, read_to_close, split, wait_for, zombies};
+use common::{Server, Signal, bin, children, fd_count, kill, read_to_close, split, wait_for, zombies};
 use std::io::Write;
 use std::net::{TcpListener, TcpStream};
 use std::process::Command;
@@ -79,6 +79,22 @@ fn bind_failure_names_the_address_and_the_error() {
     assert_eq!(out.stdout, b"");
 }
 
+/// An empty root: no /etc, /proc, /dev, no libc or loader, only the binary.
+#[test]
+fn runs_alone_in_an_empty_root() {
+    let root = std::env::temp_dir().join(format!("forkhttpd-root-{}", std::process::id()));
+    std::fs::create_dir_all(&root).unwrap();
+    std::fs::copy(bin("forkhttpd"), root.join("forkhttpd")).unwrap();
+    assert_eq!(std::fs::read_dir(&root).unwrap().count(), 1);
+    let mut cmd = Command::new("chroot");
+    cmd.arg(&root).args(["/forkhttpd", "-p", "0", "-b", "127.0.0.1"]);
+    let server = Server::spawn(cmd);
+    let (_, body) = split(&server.exchange(b"GET / HTTP/1.0\r\n\r\n"));
+    drop(server);
+    std::fs::remove_dir_all(&root).unwrap();
+    assert_eq!(body, b"Hello, World!\n");
+}
+
 /// 500 connections open at once: every one answered, every line logged whole, then no
 /// zombie and no descriptor left behind in the parent.
 #[test]
@@ -114,20 +130,20 @@ fn a_burst_of_500_concurrent_connections() {
 /// exit status 0.
 #[test]
 fn sigterm_lets_the_request_in_flight_finish() {
-    for signal in ["TERM", "INT"] {
+    for signal in [Signal::TERM, Signal::INT] {
         let mut server = Server::start(&[]);
         let mut slow = server.connect();
         slow.write_all(b"GET /slow HTTP/1.1\r\n").unwrap();
         wait_for(Duration::from_secs(5), || children(server.pid()).len() == 1);
         server.signal(signal);
         wait_for(Duration::from_secs(5), || TcpStream::connect(("127.0.0.1", server.port)).is_err());
-        assert!(server.child.try_wait().unwrap().is_none(), "SIG{signal}: exited with a request in flight");
+        assert!(server.child.try_wait().unwrap().is_none(), "{signal:?}: exited with a request in flight");
         std::thread::sleep(Duration::from_millis(300));
         slow.write_all(b"Host: a\r\n\r\n").unwrap();
         let (_, body) = split(&read_to_close(&mut slow).unwrap());
-        assert_eq!(body, b"Hello, World!\n", "SIG{signal}");
+        assert_eq!(body, b"Hello, World!\n", "{signal:?}");
         let status = server.wait_exit(Duration::from_secs(5));
-        assert_eq!(status.code(), Some(0), "SIG{signal}");
+        assert_eq!(status.code(), Some(0), "{signal:?}");
     }
 }
 
@@ -146,7 +162,7 @@ fn sigterm_as_pid_1() {
     let nspid = status.lines().find(|l| l.starts_with("NSpid:")).unwrap();
     assert!(nspid.trim_end().ends_with("\t1"), "not PID 1 in its namespace: {nspid}");
     let start = Instant::now();
-    assert!(Command::new("kill").args(["-TERM", &pid1.to_string()]).status().unwrap().success());
+    kill(pid1, Signal::TERM);
     let status = server.wait_exit(Duration::from_secs(5));
     assert_eq!(status.code(), Some(0), "unshare reports its child's status");
     assert!(start.elapsed() < Duration::from_secs(5));

@@ -2,7 +2,7 @@
 //! documented in README.md, which this test reads from there.
 
 mod common;
-use common::{Server, bin, children, split, wait_for};
+use common::{Server, Signal, bin, children, kill, split, wait_for};
 use std::process::Command;
 use std::time::Duration;
 
@@ -67,7 +67,7 @@ fn start_up_one_request_and_stop_match_the_readme() {
     let pid = children(server.pid()).first().expect("strace's tracee").0;
     // Stop only once the child has been reaped, so its run of the handler is in the trace.
     wait_for(Duration::from_secs(10), || children(pid).is_empty());
-    assert!(Command::new("kill").args(["-TERM", &pid.to_string()]).status().unwrap().success());
+    kill(pid, Signal::TERM);
     assert_eq!(server.wait_exit(Duration::from_secs(10)).code(), Some(0));
 
     let mut traces: Vec<(u32, String)> = std::fs::read_dir(&dir)

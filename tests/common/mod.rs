@@ -8,6 +8,8 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+pub use rustix::process::Signal;
+
 /// The binary `make build` made. Tests run it, not a debug build: it is what ships.
 pub fn bin(name: &str) -> PathBuf {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/release").join(name);
@@ -75,9 +77,8 @@ impl Server {
         read_to_close(&mut s).expect("a clean close")
     }
 
-    pub fn signal(&self, sig: &str) {
-        let ok = Command::new("kill").args([&format!("-{sig}"), &self.pid().to_string()]).status().unwrap();
-        assert!(ok.success());
+    pub fn signal(&self, sig: Signal) {
+        kill(self.pid(), sig);
     }
 
     /// Waits for the server to exit by itself.
@@ -98,6 +99,12 @@ impl Drop for Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Sends `sig` to `pid`.
+pub fn kill(pid: u32, sig: Signal) {
+    let pid = rustix::process::Pid::from_raw(pid as i32).expect("a real pid");
+    rustix::process::kill_process(pid, sig).expect("kill");
 }
 
 /// Reads until the peer's FIN. An RST (ECONNRESET) is an error: the test wants clean closes.
