@@ -2,8 +2,17 @@
 
 use std::{env, fs, path::PathBuf};
 
-/// The server binaries: started by origin's `_start`, no libc, no dynamic loader.
-const NO_LIBC_BINS: &[&str] = &["forkhttpd"];
+/// The server and the article's stages: started by origin's `_start`, no libc, no loader.
+const NO_LIBC_BINS: &[&str] = &[
+    "forkhttpd",
+    "webserver3a",
+    "webserver3b",
+    "webserver3c",
+    "webserver3d",
+    "webserver3e",
+    "webserver3f",
+    "webserver3g",
+];
 
 fn main() {
     // Nothing in these binaries unwinds (a panic is a trap), so their unwind tables are

@@ -111,7 +111,7 @@ const PORT_HINT: &str = ": expected a number from 0 to 65535";
 const BACKLOG_HINT: &str = ": expected a number from 1 to 65535";
 const TIMEOUT_HINT: &str = ": expected whole seconds from 1 to 86400";
 
-fn parse_port(s: &[u8]) -> Result<u16, UsageError<'_>> {
+pub(crate) fn parse_port(s: &[u8]) -> Result<u16, UsageError<'_>> {
     number(s, 0, 65535, "invalid port", PORT_HINT).map(|p| p as u16)
 }
 
@@ -126,7 +126,7 @@ fn parse_ip(s: &[u8]) -> Result<IpAddr, UsageError<'_>> {
 }
 
 /// A decimal number in `min..=max`, digits only.
-fn number<'a>(
+pub(crate) fn number<'a>(
     s: &'a [u8],
     min: u64,
     max: u64,
@@ -142,10 +142,11 @@ fn number<'a>(
 }
 
 impl UsageError<'_> {
-    /// The one-line message, newline included.
-    pub fn write(&self, out: &mut crate::buf::Buf) {
-        out.push(b"forkhttpd: ").push(self.problem.as_bytes()).push(b" '").push(self.arg);
-        out.push(b"'").push(self.hint.as_bytes()).push(b" (see forkhttpd --help)\n");
+    /// The one-line message of `program`, newline included.
+    pub fn write(&self, out: &mut crate::buf::Buf, program: &str) {
+        let program = program.as_bytes();
+        out.push(program).push(b": ").push(self.problem.as_bytes()).push(b" '").push(self.arg);
+        out.push(b"'").push(self.hint.as_bytes()).push(b" (see ").push(program).push(b" --help)\n");
     }
 }
 
@@ -156,7 +157,7 @@ mod tests {
     fn run(args: &[&str], env: Option<&'static str>) -> Result<Command, String> {
         parse(args.iter().map(|a| a.as_bytes()), env.map(str::as_bytes)).map_err(|e| {
             let mut b = crate::buf::Buf::new();
-            e.write(&mut b);
+            e.write(&mut b, "forkhttpd");
             String::from_utf8(b.as_bytes().to_vec()).unwrap()
         })
     }

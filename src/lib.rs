@@ -20,6 +20,7 @@ pub mod listener;
 pub mod log;
 pub mod server;
 pub mod signals;
+pub mod stage;
 
 /// Defines what every no-libc binary of this package needs besides `origin_main`.
 ///

@@ -38,9 +38,9 @@ pub fn open(addr: &SocketAddr, backlog: i32) -> Result<(OwnedFd, u16), Error> {
 }
 
 impl Error {
-    /// `forkhttpd: cannot bind 0.0.0.0:80: permission denied (EACCES); ports below 1024 ...`
-    pub fn write(&self, out: &mut Buf, addr: &SocketAddr) {
-        out.push(b"forkhttpd: cannot ").push(self.step.as_bytes()).byte(b' ');
+    /// `PROGRAM: cannot bind 0.0.0.0:80: permission denied (EACCES); ports below 1024 ...`
+    pub fn write(&self, out: &mut Buf, program: &str, addr: &SocketAddr) {
+        out.push(program.as_bytes()).push(b": cannot ").push(self.step.as_bytes()).byte(b' ');
         crate::addr::write(out, addr);
         out.push(b": ");
         errno::write(out, self.errno);

@@ -23,7 +23,7 @@ unsafe fn origin_main(_argc: usize, argv: *mut *mut u8, envp: *mut *mut u8) -> i
         Ok(Command::Version) => return print(concat!("forkhttpd ", env!("CARGO_PKG_VERSION"), "\n").as_bytes()),
         Err(e) => {
             let mut line = Buf::new();
-            e.write(&mut line);
+            e.write(&mut line, "forkhttpd");
             log::stderr(line.as_bytes());
             return 2;
         }
@@ -33,7 +33,7 @@ unsafe fn origin_main(_argc: usize, argv: *mut *mut u8, envp: *mut *mut u8) -> i
         Ok(opened) => opened,
         Err(e) => {
             let mut line = Buf::new();
-            e.write(&mut line, &config.addr);
+            e.write(&mut line, "forkhttpd", &config.addr);
             log::stderr(line.as_bytes());
             return 1;
         }

@@ -10,7 +10,7 @@ use rustix::fd::{AsRawFd, BorrowedFd};
 use rustix::io::Errno;
 use rustix::net::{Shutdown, shutdown};
 use rustix::process::{WaitOptions, wait};
-use rustix::runtime::{KernelSigactionFlags as Flags, KernelSighandler, Signal};
+pub use rustix::runtime::{KernelSigactionFlags as Flags, KernelSighandler, Signal};
 
 /// Set by SIGTERM or SIGINT: stop accepting.
 static STOP: AtomicBool = AtomicBool::new(false);
@@ -27,19 +27,20 @@ pub fn install() {
     set(Signal::PIPE, rustix::runtime::kernel_sig_ign(), Flags::RESTART);
 }
 
-/// One `rt_sigaction`. Not in unit tests: they never install handlers, and referring to
-/// origin would link its `_start` into the test binary, which has libc's.
+/// One `rt_sigaction`: `handler` for `sig`, with `flags` (and origin's `SA_RESTORER`).
+/// Not in unit tests: they never install handlers, and referring to origin would link
+/// its `_start` into the test binary, which has libc's.
 #[cfg(not(test))]
-fn set(sig: Signal, handler: KernelSighandler, flags: Flags) {
+pub fn set(sig: Signal, handler: KernelSighandler, flags: Flags) {
     let action = rustix::runtime::KernelSigaction { sa_handler_kernel: handler, sa_flags: flags, ..Default::default() };
-    // SAFETY: the handlers below are async-signal-safe, and origin's `sigaction` adds the
+    // SAFETY: callers pass async-signal-safe handlers, and origin's `sigaction` adds the
     // `SA_RESTORER` trampoline the kernel needs to return from them. Installing can only
-    // fail for an invalid signal number, and these are valid.
+    // fail for an invalid signal number, and `Signal`s are valid.
     let _ = unsafe { origin::signal::sigaction(sig, Some(action)) };
 }
 
 #[cfg(test)]
-fn set(_: Signal, _: KernelSighandler, _: Flags) {}
+pub fn set(_: Signal, _: KernelSighandler, _: Flags) {}
 
 /// Reaps every child that has exited: one SIGCHLD may stand for many exits, because the
 /// kernel does not queue a standard signal that is already pending.

@@ -1,0 +1,64 @@
+//! Concurrent server - webserver3g: the handler calls waitpid(-1, WNOHANG) until no
+//! exited child is left, so one SIGCHLD reaps every child that has exited: no zombies.
+#![no_std]
+#![no_main]
+
+use forkhttpd::argv::Strings;
+use forkhttpd::signals::{self, Flags, Signal};
+use forkhttpd::stage::{self, Stage};
+use rustix::fd::OwnedFd;
+use rustix::io::Errno;
+use rustix::net::accept;
+use rustix::process::{WaitOptions, wait};
+use rustix::runtime::{Fork, kernel_fork};
+
+forkhttpd::no_libc_binary!();
+
+const ABOUT: &str = "Concurrent server whose SIGCHLD handler reaps every exited child with\n\
+                     waitpid(-1, WNOHANG): no zombies (the article's webserver3g.py).";
+const REQUEST_QUEUE_SIZE: i32 = 1024;
+
+extern "C" fn grim_reaper(_signum: i32) {
+    loop {
+        // Wait for any child process (-1); do not block (WNOHANG).
+        match wait(WaitOptions::NOHANG) {
+            Ok(Some(_)) => continue,
+            Ok(None) | Err(_) => return, // no more zombies
+        }
+    }
+}
+
+fn handle_request(client_connection: &OwnedFd) {
+    let mut buf = [0; 1024];
+    let request = stage::recv_request(client_connection, &mut buf);
+    stage::print(request);
+    stage::sendall(client_connection, stage::RESPONSE);
+}
+
+#[unsafe(no_mangle)]
+unsafe fn origin_main(_argc: usize, argv: *mut *mut u8, _envp: *mut *mut u8) -> i32 {
+    // SAFETY: origin passes the kernel's argv, which lives as long as the process.
+    let stage = Stage::start("webserver3g", unsafe { Strings::new(argv) }, None, ABOUT);
+    let listen_socket = stage.listen(REQUEST_QUEUE_SIZE);
+
+    // Python's signal.signal(): no SA_RESTART.
+    signals::set(Signal::CHILD, Some(grim_reaper), Flags::empty());
+
+    loop {
+        let client_connection = match accept(&listen_socket) {
+            Ok(connection) => connection,
+            Err(Errno::INTR) => continue, // restart 'accept' if it was interrupted
+            Err(e) => stage::die("accept", e),
+        };
+        // SAFETY: single-threaded, so the child starts with consistent memory.
+        match stage::check("fork", unsafe { kernel_fork() }) {
+            Fork::Child(_) => {
+                drop(listen_socket); // close child copy
+                handle_request(&client_connection);
+                drop(client_connection);
+                stage::exit(0)
+            }
+            Fork::ParentOf(_) => drop(client_connection), // close parent copy and loop over
+        }
+    }
+}
