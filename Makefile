@@ -1,13 +1,16 @@
 # forkhttpd: `make run` serves on $(PORT) (8888 unless you set PORT), `make test` tests.
+# `make trace STAGE=3e` traces one of the article's stages (docs/stages.md).
 
 CARGO ?= cargo
 BIN   := target/release/forkhttpd
 PORT  ?= 8888
 
-# What the tests run besides cargo: a tracer and a real HTTP client.
-TEST_TOOLS := strace curl
+STAGE ?= forkhttpd
 
-.PHONY: build run test size bench clean test-tools
+# What the tests (and make trace) run besides cargo: a tracer, a real HTTP client, bc.
+TEST_TOOLS := strace curl bc
+
+.PHONY: build run test size bench trace clean test-tools
 
 build:
 	$(CARGO) build --release
@@ -27,6 +30,9 @@ size: build
 
 bench: build
 	./tools/bench
+
+trace: build test-tools
+	./tools/trace $(STAGE)
 
 clean:
 	$(CARGO) clean

@@ -36,7 +36,11 @@ impl Server {
     pub fn spawn(mut cmd: Command) -> Server {
         let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("start the server");
         let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let first = lines.next().expect("a start-up line").expect("stdout");
+        let Some(Ok(first)) = lines.next() else {
+            let mut err = String::new();
+            let _ = child.stderr.take().unwrap().read_to_string(&mut err);
+            panic!("{cmd:?} printed no start-up line; stderr: {err}");
+        };
         let port = first
             .strip_prefix("Serving HTTP on port ")
             .and_then(|rest| rest.strip_suffix(" ..."))
@@ -124,6 +128,26 @@ pub fn wait_for(limit: Duration, mut cond: impl FnMut() -> bool) {
     }
 }
 
+/// x86_64 syscall numbers, for `wait_in_syscall`.
+pub const ACCEPT: u32 = 43;
+pub const ACCEPT4: u32 = 288;
+
+/// Waits until `pid` sleeps in syscall `nr` (/proc/PID/syscall and state `S`): back in
+/// accept, say, with every signal handler run finished. Under strace the syscall number
+/// shows already in the syscall-entry stop (state `t`), before strace has written the
+/// line: the state tells the two apart.
+pub fn wait_in_syscall(pid: u32, nr: u32) {
+    let state = |pid| {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        stat.rsplit_once(") ").and_then(|(_, rest)| rest.chars().next())
+    };
+    wait_for(Duration::from_secs(10), || {
+        let in_nr = std::fs::read_to_string(format!("/proc/{pid}/syscall"))
+            .is_ok_and(|s| s.split_whitespace().next() == Some(&nr.to_string()));
+        in_nr && state(pid) == Some('S')
+    });
+}
+
 /// Open descriptors of a process.
 pub fn fd_count(pid: u32) -> usize {
     std::fs::read_dir(format!("/proc/{pid}/fd")).map(|d| d.count()).unwrap_or(0)
@@ -154,4 +178,90 @@ pub fn zombies(ppid: u32) -> usize {
 pub fn split(response: &[u8]) -> (String, Vec<u8>) {
     let end = response.windows(4).position(|w| w == b"\r\n\r\n").expect("a complete head");
     (String::from_utf8(response[..end].to_vec()).unwrap(), response[end + 4..].to_vec())
+}
+
+/// The syscall names of a trace, one per line that records a call. Signal lines
+/// (`--- SIGCHLD ...`), exit lines (`+++ ...`) and calls the kernel restarts after a
+/// handler (`= ? ERESTARTSYS`) are not calls of the program's own.
+pub fn names(trace: &str) -> Vec<String> {
+    trace
+        .lines()
+        .filter(|l| !l.contains("ERESTARTSYS"))
+        .filter_map(|l| {
+            let name: String = l.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+            (!name.is_empty() && l[name.len()..].starts_with('(')).then_some(name)
+        })
+        .collect()
+}
+
+/// The fenced block that follows `<!-- trace: NAME -->` in `file` (README.md,
+/// docs/stages.md): the documented trace that a test compares with a real one.
+pub fn documented(file: &str, name: &str) -> String {
+    let text = std::fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(file)).unwrap();
+    let marker = format!("<!-- trace: {name} -->");
+    let after = text.split_once(&marker).unwrap_or_else(|| panic!("{file} has no {marker}")).1;
+    let block = after.split_once("```text\n").unwrap().1;
+    block.split_once("```").unwrap().0.to_string()
+}
+
+/// Removes each run of the SIGCHLD handler (from the signal line to its `rt_sigreturn`)
+/// and returns the runs apart: when a child's exit interrupts the parent depends on
+/// timing. A SIGCHLD not followed by a handler's `wait4` (no handler: 3d) is no run.
+pub fn take_reaper_runs(trace: &str) -> (String, Vec<Vec<String>>) {
+    let (mut rest, mut runs) = (String::new(), Vec::new());
+    let mut lines = trace.lines().peekable();
+    while let Some(line) = lines.next() {
+        let handled = lines.peek().is_some_and(|next| next.starts_with("wait4("));
+        if line.starts_with("--- SIGCHLD") && handled {
+            let mut run = String::new();
+            for l in lines.by_ref() {
+                run.push_str(l);
+                run.push('\n');
+                if l.starts_with("rt_sigreturn(") {
+                    break;
+                }
+            }
+            runs.push(names(&run));
+        } else {
+            rest.push_str(line);
+            rest.push('\n');
+        }
+    }
+    (rest, runs)
+}
+
+/// A program running under `strace -ff`: one trace file per process.
+pub struct Traced {
+    pub server: Server,
+    pub pid: u32,
+    dir: PathBuf,
+}
+
+impl Traced {
+    /// Starts the release binary `name` with `args` under strace; it must print the
+    /// start-up line.
+    pub fn start(name: &str, args: &[&str]) -> Traced {
+        let dir = std::env::temp_dir().join(format!("forkhttpd-strace-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut cmd = Command::new("strace");
+        cmd.args(["-ff", "-qq", "-o"]).arg(dir.join("trace")).arg(bin(name)).args(args);
+        let server = Server::spawn(cmd);
+        let pid = children(server.pid()).first().expect("strace's tracee").0;
+        Traced { server, pid, dir }
+    }
+
+    /// Waits for the traced program to end (after `kill`, or by itself); returns its exit
+    /// status (strace exits with it), its trace and its children's, and removes the files.
+    pub fn finish(mut self) -> (ExitStatus, String, Vec<String>) {
+        let status = self.server.wait_exit(Duration::from_secs(20));
+        let (mut parent, mut others) = (None, Vec::new());
+        for entry in std::fs::read_dir(&self.dir).unwrap().flatten() {
+            let pid: u32 = entry.path().extension().unwrap().to_str().unwrap().parse().unwrap();
+            let text = std::fs::read_to_string(entry.path()).unwrap();
+            if pid == self.pid { parent = Some(text) } else { others.push(text) }
+        }
+        std::fs::remove_dir_all(&self.dir).unwrap();
+        (status, parent.expect("the tracee's own trace"), others)
+    }
 }
