@@ -10,7 +10,10 @@ STAGE ?= forkhttpd
 # What the tests (and make trace) run besides cargo: a tracer, a real HTTP client, bc.
 TEST_TOOLS := strace curl bc
 
-.PHONY: build run test size bench trace clean test-tools
+# The fuzz target (fuzz/): how long `make fuzz` runs it.
+FUZZ_SECONDS ?= 60
+
+.PHONY: build run test size bench trace fuzz clean test-tools
 
 build:
 	$(CARGO) build --release
@@ -33,6 +36,14 @@ bench: build
 
 trace: build test-tools
 	./tools/trace $(STAGE)
+
+# Request parsing and the response it earns, under libFuzzer for $(FUZZ_SECONDS) s, from the
+# committed seeds in fuzz/corpus/request; what it finds new goes to a temporary folder.
+# Needs the nightly toolchain; installs cargo-fuzz from crates.io when missing.
+fuzz:
+	@cargo +nightly --version >/dev/null 2>&1 || { echo "make fuzz needs the nightly toolchain: rustup toolchain install nightly" >&2; exit 1; }
+	@command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
+	@found=$$(mktemp -d); cargo +nightly fuzz run request $$found fuzz/corpus/request -- -max_total_time=$(FUZZ_SECONDS); status=$$?; rm -rf $$found; exit $$status
 
 clean:
 	$(CARGO) clean

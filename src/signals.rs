@@ -8,7 +8,6 @@
 use core::sync::atomic::{AtomicBool, AtomicI32, Ordering::SeqCst};
 use rustix::fd::{AsRawFd, BorrowedFd};
 use rustix::io::Errno;
-use rustix::net::{Shutdown, shutdown};
 use rustix::process::{WaitOptions, wait};
 pub use rustix::runtime::{KernelSigactionFlags as Flags, KernelSighandler, Signal};
 
@@ -19,6 +18,7 @@ static STOP: AtomicBool = AtomicBool::new(false);
 static LISTENER: AtomicI32 = AtomicI32::new(-1);
 
 /// Installs the handlers; forked children inherit them.
+#[cfg(feature = "start")]
 pub fn install() {
     set(Signal::CHILD, Some(on_child), Flags::RESTART | Flags::NOCLDSTOP);
     set(Signal::TERM, Some(on_stop), Flags::RESTART);
@@ -30,7 +30,7 @@ pub fn install() {
 /// One `rt_sigaction`: `handler` for `sig`, with `flags` (and origin's `SA_RESTORER`).
 /// Not in unit tests: they never install handlers, and referring to origin would link
 /// its `_start` into the test binary, which has libc's.
-#[cfg(not(test))]
+#[cfg(all(feature = "start", not(test)))]
 pub fn set(sig: Signal, handler: KernelSighandler, flags: Flags) {
     let action = rustix::runtime::KernelSigaction { sa_handler_kernel: handler, sa_flags: flags, ..Default::default() };
     // SAFETY: callers pass async-signal-safe handlers, and origin's `sigaction` adds the
@@ -39,11 +39,12 @@ pub fn set(sig: Signal, handler: KernelSighandler, flags: Flags) {
     let _ = unsafe { origin::signal::sigaction(sig, Some(action)) };
 }
 
-#[cfg(test)]
+#[cfg(all(feature = "start", test))]
 pub fn set(_: Signal, _: KernelSighandler, _: Flags) {}
 
 /// Reaps every child that has exited: one SIGCHLD may stand for many exits, because the
 /// kernel does not queue a standard signal that is already pending.
+#[cfg(feature = "start")]
 extern "C" fn on_child(_: i32) {
     reap(WaitOptions::NOHANG);
 }
@@ -62,13 +63,14 @@ fn reap(options: WaitOptions) {
 /// Stops the accept loop. `accept4` is restarted after handlers, so the flag alone could
 /// go unseen while the parent blocks there; shutting the listening socket down makes that
 /// `accept4` (or the next one) fail with EINVAL at once, with no window in between.
+#[cfg(feature = "start")]
 extern "C" fn on_stop(_: i32) {
     STOP.store(true, SeqCst);
     let fd = LISTENER.load(SeqCst);
     if fd >= 0 {
         // SAFETY: `arm` stores only the parent's open listening socket, and `disarm`
         // clears it before that socket is closed or a child copies this static.
-        let _ = shutdown(unsafe { BorrowedFd::borrow_raw(fd) }, Shutdown::Read);
+        let _ = rustix::net::shutdown(unsafe { BorrowedFd::borrow_raw(fd) }, rustix::net::Shutdown::Read);
     }
 }
 
