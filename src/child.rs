@@ -5,6 +5,7 @@
 //! log) and `exit_group`. The clocks are read through the vDSO, without a syscall.
 
 use crate::buf::Buf;
+use crate::clock;
 use crate::config::Config;
 use crate::http::request::{self, Head, Verdict};
 use crate::http::{HEAD_MAX, Status, response};
@@ -15,20 +16,18 @@ use rustix::fd::OwnedFd;
 use rustix::io::Errno;
 use rustix::net::sockopt::{Timeout, set_socket_timeout};
 use rustix::net::{RecvFlags, SendFlags, Shutdown, recv, send, shutdown};
-use rustix::time::{ClockId, clock_gettime};
 
 /// Serves the connection, then exits the process.
 pub fn serve(conn: OwnedFd, peer: Option<&SocketAddr>, pid: u32, config: &Config) -> ! {
-    let deadline = now(ClockId::Monotonic) + Duration::from_secs(config.timeout.into());
+    let deadline = clock::monotonic() + Duration::from_secs(config.timeout.into());
     let mut buf = [0u8; HEAD_MAX];
     if let Some((verdict, received)) = read_head(&conn, &mut buf, deadline) {
         let mut out = Buf::new();
-        let unix = now(ClockId::Realtime).as_secs() as i64;
-        let body = response::write(&mut out, verdict.status, verdict.head_only, unix);
-        send_all(&conn, out.as_bytes());
+        let body = response::write(&mut out, verdict.status, verdict.head_only, clock::unix_seconds());
+        let sent = send_all(&conn, out.as_bytes());
         if !config.quiet {
             let line = request::request_line(buf.get(..received).unwrap_or(&[]));
-            log::access(peer, line, verdict.status.code(), body, pid);
+            log::access(peer, line, verdict.status.code(), sent.map_or(0, |()| body), pid, sent.err());
         }
         if verdict.may_leave_unread(received) {
             drain(&conn, &mut buf, deadline);
@@ -64,15 +63,17 @@ fn read_head(conn: &OwnedFd, buf: &mut [u8; HEAD_MAX], deadline: Duration) -> Op
     }
 }
 
-/// Sends all of `bytes`, or as much as the client takes before going away.
-fn send_all(conn: &OwnedFd, mut bytes: &[u8]) {
+/// Sends all of `bytes`; fails if the client went away (EPIPE, ECONNRESET: MSG_NOSIGNAL
+/// makes that an error, not a SIGPIPE death).
+fn send_all(conn: &OwnedFd, mut bytes: &[u8]) -> Result<(), Errno> {
     while !bytes.is_empty() {
         match send(conn, bytes, SendFlags::NOSIGNAL) {
             Ok(n) => bytes = bytes.get(n..).unwrap_or(&[]),
             Err(Errno::INTR) => continue,
-            Err(_) => return,
+            Err(e) => return Err(e),
         }
     }
+    Ok(())
 }
 
 /// Closes without RST: closing a socket with unread input makes the kernel reset the
@@ -94,14 +95,9 @@ fn drain(conn: &OwnedFd, buf: &mut [u8], deadline: Duration) {
 fn recv_deadline(conn: &OwnedFd, deadline: Duration) -> bool {
     // Whole microseconds: rustix 1.1.4 rounds 999_999_500 ns up to 1_000_000 µs, which
     // the kernel rejects with EDOM.
-    let left = deadline.checked_sub(now(ClockId::Monotonic)).map(|d| Duration::from_micros(d.as_micros() as u64));
+    let left = deadline.checked_sub(clock::monotonic()).map(|d| Duration::from_micros(d.as_micros() as u64));
     match left {
         Some(left) if !left.is_zero() => set_socket_timeout(conn, Timeout::Recv, Some(left)).is_ok(),
         _ => false,
     }
-}
-
-fn now(clock: ClockId) -> Duration {
-    let t = clock_gettime(clock);
-    Duration::new(t.tv_sec as u64, t.tv_nsec as u32)
 }

@@ -1,5 +1,6 @@
 //! The command line: options, their defaults, and the one-line errors for bad ones.
 
+use crate::children::LIMIT;
 use core::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 /// How the server runs.
@@ -11,11 +12,17 @@ pub struct Config {
     pub quiet: bool,
     /// Seconds a connection may take from accept to the last byte.
     pub timeout: u32,
+    /// Children at once; more connections wait in the backlog.
+    pub max_children: usize,
+    /// Seconds in-flight requests get after SIGTERM/SIGINT before they are killed.
+    pub grace: u32,
 }
 
 pub const DEFAULT_PORT: u16 = 8888;
 pub const DEFAULT_BACKLOG: i32 = 1024;
 pub const DEFAULT_TIMEOUT: u32 = 10;
+pub const DEFAULT_MAX_CHILDREN: usize = 1024;
+pub const DEFAULT_GRACE: u32 = 10;
 
 /// What the command line asks for.
 #[derive(Debug, PartialEq, Eq)]
@@ -46,16 +53,22 @@ Options:
                        :: also accepts IPv4 clients)
       --backlog N      listen(2) backlog, 1-65535 (default: 1024)
   -t, --timeout SECS   time a connection may take in all, 1-86400 (default: 10)
+  -c, --max-children N
+                       children at once, 1-1024; more connections wait in
+                       the listen backlog (default: 1024)
+      --grace SECS     after SIGTERM/SIGINT, time in-flight requests get before
+                       they are killed, 0-86400 (default: 10)
   -q, --quiet          no access log
   -h, --help           print this help and exit
   -V, --version        print the version and exit
 
 Prints 'Serving HTTP on port PORT ...' once listening, then one access-log line
-per request on stdout. SIGTERM or SIGINT stops accepting, lets in-flight
-requests finish, and exits 0.
+per request on stdout; its own events (limits reached, children that crashed)
+go to stderr. SIGTERM or SIGINT stops accepting, lets in-flight requests finish
+(up to --grace), and exits 0; a second SIGINT kills them at once (exit 130).
 
-Exit status: 0 after SIGTERM/SIGINT, 1 if the socket cannot be set up,
-2 for a bad command line.
+Exit status: 0 after SIGTERM/SIGINT, 130 after a second SIGINT, 1 if the socket
+cannot be set up, 2 for a bad command line.
 ";
 
 /// Parses the arguments after the program name. `env_port` is `$PORT`, used when no
@@ -68,6 +81,8 @@ pub fn parse<'a>(
     let mut ip = IpAddr::V4(Ipv4Addr::UNSPECIFIED);
     let mut backlog = DEFAULT_BACKLOG;
     let mut timeout = DEFAULT_TIMEOUT;
+    let mut max_children = DEFAULT_MAX_CHILDREN;
+    let mut grace = DEFAULT_GRACE;
     let mut quiet = false;
 
     while let Some(arg) = args.next() {
@@ -92,6 +107,10 @@ pub fn parse<'a>(
             b"-b" | b"--bind" => ip = parse_ip(value()?)?,
             b"--backlog" => backlog = number(value()?, 1, 65535, "invalid backlog", BACKLOG_HINT)? as i32,
             b"-t" | b"--timeout" => timeout = number(value()?, 1, 86400, "invalid timeout", TIMEOUT_HINT)? as u32,
+            b"-c" | b"--max-children" => {
+                max_children = number(value()?, 1, LIMIT as u64, "invalid max-children", CHILDREN_HINT)? as usize;
+            }
+            b"--grace" => grace = number(value()?, 0, 86400, "invalid grace", GRACE_HINT)? as u32,
             _ if name.starts_with(b"-") => {
                 return Err(UsageError { problem: "unknown option", arg: name, hint: "" });
             }
@@ -104,12 +123,14 @@ pub fn parse<'a>(
         (None, Some(p)) => parse_port(p).map_err(|e| UsageError { problem: "invalid $PORT", ..e })?,
         (None, None) => DEFAULT_PORT,
     };
-    Ok(Command::Serve(Config { addr: SocketAddr::new(ip, port), backlog, quiet, timeout }))
+    Ok(Command::Serve(Config { addr: SocketAddr::new(ip, port), backlog, quiet, timeout, max_children, grace }))
 }
 
 const PORT_HINT: &str = ": expected a number from 0 to 65535";
 const BACKLOG_HINT: &str = ": expected a number from 1 to 65535";
 const TIMEOUT_HINT: &str = ": expected whole seconds from 1 to 86400";
+const CHILDREN_HINT: &str = ": expected a number from 1 to 1024";
+const GRACE_HINT: &str = ": expected whole seconds from 0 to 86400";
 
 pub(crate) fn parse_port(s: &[u8]) -> Result<u16, UsageError<'_>> {
     number(s, 0, 65535, "invalid port", PORT_HINT).map(|p| p as u16)
@@ -173,14 +194,14 @@ mod tests {
     fn defaults_are_the_articles() {
         let c = serve(&[], None);
         assert_eq!(c.addr, "0.0.0.0:8888".parse().unwrap());
-        assert_eq!((c.backlog, c.quiet, c.timeout), (1024, false, 10));
+        assert_eq!((c.backlog, c.quiet, c.timeout, c.max_children, c.grace), (1024, false, 10, 1024, 10));
     }
 
     #[test]
     fn options_and_forms() {
-        let c = serve(&["-p", "0", "--bind", "::1", "--backlog=5", "-q", "--timeout", "3"], None);
+        let c = serve(&["-p", "0", "--bind", "::1", "--backlog=5", "-q", "--timeout", "3", "-c", "4", "--grace=0"], None);
         assert_eq!(c.addr, "[::1]:0".parse().unwrap());
-        assert_eq!((c.backlog, c.quiet, c.timeout), (5, true, 3));
+        assert_eq!((c.backlog, c.quiet, c.timeout, c.max_children, c.grace), (5, true, 3, 4, 0));
         assert_eq!(serve(&["--port=80", "-b", "[::]"], None).addr, "[::]:80".parse().unwrap());
         assert_eq!(serve(&["-b", "127.0.0.1"], None).addr, "127.0.0.1:8888".parse().unwrap());
         assert_eq!(run(&["-q", "--help", "--nonsense"], None), Ok(Command::Help));
@@ -209,7 +230,7 @@ mod tests {
             "forkhttpd: invalid $PORT 'http': expected a number from 0 to 65535 (see forkhttpd --help)\n"
         );
         assert!(err(&["-b", "localhost"], None).starts_with("forkhttpd: invalid bind address 'localhost': expected"));
-        for bad in [&["-p", "-1"][..], &["-p", ""], &["-p", "99999999999"], &["--backlog", "0"], &["-t", "0"], &["--quiet=1"]] {
+        for bad in [&["-p", "-1"][..], &["-p", ""], &["-p", "99999999999"], &["--backlog", "0"], &["-t", "0"], &["--quiet=1"], &["-c", "0"], &["-c", "1025"]] {
             assert!(run(bad, None).is_err(), "{bad:?}");
         }
     }

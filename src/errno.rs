@@ -1,4 +1,5 @@
-//! Errno names for one-line error messages: `address already in use (EADDRINUSE)`.
+//! Names for one-line messages: errnos (`address already in use (EADDRINUSE)`) and
+//! signals (`SIGKILL`).
 
 use rustix::io::Errno;
 
@@ -21,6 +22,19 @@ const TABLE: &[(Errno, &str)] = &[
     (Errno::PERM, "operation not permitted (EPERM)"),
     (Errno::PIPE, "broken pipe (EPIPE)"),
 ];
+
+const SIGNALS: &[&str] = &[
+    "SIGHUP", "SIGINT", "SIGQUIT", "SIGILL", "SIGTRAP", "SIGABRT", "SIGBUS", "SIGFPE", "SIGKILL", "SIGUSR1",
+    "SIGSEGV", "SIGUSR2", "SIGPIPE", "SIGALRM", "SIGTERM",
+];
+
+/// Appends the name of signal `sig` (`SIGKILL`), or `signal N` past SIGTERM.
+pub fn write_signal(out: &mut crate::buf::Buf, sig: i32) {
+    match SIGNALS.get((sig as usize).wrapping_sub(1)) {
+        Some(name) => out.push(name.as_bytes()),
+        None => out.push(b"signal ").num(sig.unsigned_abs().into()),
+    };
+}
 
 /// Appends the description of `e`, or `errno N` for one outside the table.
 pub fn write(out: &mut crate::buf::Buf, e: Errno) {

@@ -13,6 +13,8 @@ pub mod addr;
 pub mod argv;
 pub mod buf;
 pub mod child;
+pub mod children;
+pub mod clock;
 pub mod config;
 pub mod errno;
 pub mod http;

@@ -28,6 +28,18 @@ fn emit(fd: BorrowedFd<'_>, line: &[u8]) {
     while let Err(Errno::INTR) = rustix::io::write(fd, line) {}
 }
 
+/// An event of the server's own, on stderr: `forkhttpd: ` and what `build` appends.
+/// Async-signal-safe: the reaper logs crashed children with it. (`dyn`: one copy of this
+/// function serves every call site.)
+#[inline(never)]
+pub fn event(build: &mut dyn FnMut(&mut Buf)) {
+    let mut line = Buf::new();
+    line.push(b"forkhttpd: ");
+    build(&mut line);
+    line.byte(b'\n');
+    stderr(line.as_bytes());
+}
+
 /// The article's start-up line.
 pub fn serving(port: u16) {
     let mut line = Buf::new();
@@ -38,8 +50,9 @@ pub fn serving(port: u16) {
 /// `PEER "REQUEST LINE" STATUS BYTES pid=PID`: PEER as `1.2.3.4:5678` or `[::1]:5678`
 /// (`-` if unknown), the request line as received with `"`, `\` and bytes outside
 /// printable ASCII escaped as `\xHH` and cut to 256 bytes (marked `...`), BYTES the body
-/// bytes sent, PID the child that served the connection.
-pub fn access(peer: Option<&SocketAddr>, request_line: &[u8], status: u16, bytes: usize, pid: u32) {
+/// bytes sent, PID the child that served the connection; then, if the response could not
+/// be sent, ` send failed: ` and why.
+pub fn access(peer: Option<&SocketAddr>, request_line: &[u8], status: u16, bytes: usize, pid: u32, failed: Option<Errno>) {
     let mut line = Buf::new();
     match peer {
         Some(peer) => addr::write(&mut line, peer),
@@ -53,8 +66,12 @@ pub fn access(peer: Option<&SocketAddr>, request_line: &[u8], status: u16, bytes
         line.push(b"...");
     }
     line.push(b"\" ").num(status.into()).byte(b' ').num(bytes as u64);
-    line.push(b" pid=").num(pid.into()).byte(b'\n');
-    stdout(line.as_bytes());
+    line.push(b" pid=").num(pid.into());
+    if let Some(e) = failed {
+        line.push(b" send failed: ");
+        crate::errno::write(&mut line, e);
+    }
+    stdout(line.byte(b'\n').as_bytes());
 }
 
 /// Keeps a client's bytes from forging log lines or fields.

@@ -1,26 +1,58 @@
 //! The parent: accept a connection, fork a child to serve it, close the parent's copy,
 //! loop. Per connection the parent makes three syscalls: `accept4`, `clone`, `close`.
+//!
+//! It never dies or spins because of a client or a resource limit: at `--max-children` it
+//! sleeps until a child exits; when `accept4` runs out of descriptors or memory, or `fork`
+//! out of processes, it logs the episode once, backs off, and recovers by itself.
 
+use crate::buf::Buf;
+use crate::children;
 use crate::child;
+use crate::clock;
 use crate::config::Config;
+use crate::errno;
+use crate::http::{Status, response};
+use crate::log;
 use crate::signals;
 use core::net::SocketAddr;
+use core::time::Duration;
 use rustix::fd::{AsFd, OwnedFd};
-use rustix::net::{SocketFlags, acceptfrom_with};
+use rustix::io::Errno;
+use rustix::net::{RecvFlags, SendFlags, Shutdown, SocketFlags, acceptfrom_with, recv, send, shutdown};
 use rustix::runtime::{Fork, kernel_fork};
+use rustix::thread::nanosleep;
+use rustix::time::Timespec;
 
-/// Serves until SIGTERM or SIGINT, then waits for in-flight children; returns the exit
-/// status.
+/// Serves until SIGTERM or SIGINT, then lets the children finish; returns the exit status.
 pub fn run(listener: OwnedFd, config: &Config) -> i32 {
+    let mut full = Episode::new("--max-children");
+    let mut accept_failing = Episode::new("accept4");
+    let mut fork_failing = Episode::new("fork");
     loop {
         signals::arm(listener.as_fd());
         if signals::stopping() {
             break;
         }
-        // Errors here are the connection's (ECONNABORTED), or the stop signal's EINVAL.
-        let Ok((conn, peer)) = acceptfrom_with(&listener, SocketFlags::empty()) else {
+        if children::live() >= config.max_children {
+            // Connections wait in the listen backlog meanwhile.
+            full.begins(None, "that many children running: new connections wait in the backlog");
+            children::wait_below(config.max_children);
             continue;
+        }
+        full.ends();
+        let (conn, peer) = match acceptfrom_with(&listener, SocketFlags::empty()) {
+            Ok(accepted) => accepted,
+            // Out of descriptors or kernel memory: the connection waits in the backlog
+            // until resources return; retrying at once would only spin.
+            Err(e @ (Errno::MFILE | Errno::NFILE | Errno::NOBUFS | Errno::NOMEM)) => {
+                accept_failing.begins(Some(e), "pausing accepts, retrying every 100 ms");
+                pause(100);
+                continue;
+            }
+            // The connection's own trouble (ECONNABORTED), or the stop signal's EINVAL.
+            Err(_) => continue,
         };
+        accept_failing.ends();
         signals::disarm();
         // SAFETY: the process is single-threaded, so the child starts with consistent
         // memory; it only uses its copy of `conn` and exits through `child::serve`.
@@ -30,13 +62,81 @@ pub fn run(listener: OwnedFd, config: &Config) -> i32 {
                 let peer = peer.and_then(|p| SocketAddr::try_from(p).ok());
                 child::serve(conn, peer.as_ref(), pid.as_raw_nonzero().get() as u32, config)
             }
-            // The child has its own reference to the connection; the parent's `conn`
-            // is closed here, or the socket would stay open after the child is done.
-            Ok(Fork::ParentOf(_)) | Err(_) => drop(conn),
+            // The child has its own reference to the connection; the parent's `conn` is
+            // closed when it goes out of scope, or the socket would outlive the child.
+            Ok(Fork::ParentOf(pid)) => {
+                children::record(pid);
+                fork_failing.ends();
+            }
+            Err(e) => {
+                fork_failing.begins(Some(e), "answering 503");
+                refuse(&conn);
+                pause(50);
+            }
         }
     }
     signals::disarm();
     drop(listener);
-    signals::wait_for_children();
-    0
+    children::finish(Duration::from_secs(config.grace.into()))
+}
+
+/// Answers 503 from the parent, which cannot wait for a slow client: nothing blocks. What
+/// has arrived of the request is read first, so that the close sends FIN, not RST.
+#[cold]
+#[inline(never)]
+fn refuse(conn: &OwnedFd) {
+    let mut request = [0u8; 1024];
+    let _ = recv(conn, &mut request, RecvFlags::DONTWAIT);
+    let mut out = Buf::new();
+    response::write(&mut out, Status::ServiceUnavailable, false, clock::unix_seconds());
+    let _ = send(conn, out.as_bytes(), SendFlags::DONTWAIT | SendFlags::NOSIGNAL);
+    let _ = shutdown(conn, Shutdown::Write);
+}
+
+/// Sleeps `ms` milliseconds, or less if a signal comes (the loop then checks for a stop).
+fn pause(ms: u32) {
+    let _ = nanosleep(&Timespec { tv_sec: 0, tv_nsec: i64::from(ms) * 1_000_000 });
+}
+
+/// A run of one trouble (the cap reached, accept4 or fork failing): one log line when it
+/// begins, one when it ends, however many times it happens in between.
+struct Episode {
+    name: &'static str,
+    since: Option<Duration>,
+    times: u64,
+}
+
+impl Episode {
+    fn new(name: &'static str) -> Self {
+        Episode { name, since: None, times: 0 }
+    }
+
+    /// It happened (again): the first time logs `forkhttpd: NAME: `, the errno if any,
+    /// and `detail`.
+    fn begins(&mut self, errno: Option<Errno>, detail: &str) {
+        self.times += 1;
+        if self.since.is_none() {
+            self.since = Some(clock::monotonic());
+            log::event(&mut |line| {
+                line.push(self.name.as_bytes()).push(b": ");
+                if let Some(e) = errno {
+                    errno::write(line, e);
+                    line.push(b": ");
+                }
+                line.push(detail.as_bytes());
+            });
+        }
+    }
+
+    /// It is over: `forkhttpd: NAME: over after N ms (M times)`.
+    fn ends(&mut self) {
+        if let Some(since) = self.since.take() {
+            let ms = (clock::monotonic().saturating_sub(since)).as_millis() as u64;
+            log::event(&mut |line| {
+                line.push(self.name.as_bytes()).push(b": over after ").num(ms).push(b" ms (");
+                line.num(self.times).push(b" times)");
+            });
+            self.times = 0;
+        }
+    }
 }

@@ -1,4 +1,5 @@
-//! Signals: the SIGCHLD reaper, graceful stop on SIGTERM/SIGINT, and SIGPIPE ignored.
+//! Signals: the SIGCHLD reaper, graceful stop on SIGTERM/SIGINT (a second SIGINT forces
+//! it), and SIGPIPE ignored.
 //!
 //! Handlers are installed with origin's `sigaction`, which supplies `SA_RESTORER` and the
 //! `rt_sigreturn` trampoline the kernel returns through. All use `SA_RESTART`, so the
@@ -7,12 +8,13 @@
 
 use core::sync::atomic::{AtomicBool, AtomicI32, Ordering::SeqCst};
 use rustix::fd::{AsRawFd, BorrowedFd};
-use rustix::io::Errno;
-use rustix::process::{WaitOptions, wait};
 pub use rustix::runtime::{KernelSigactionFlags as Flags, KernelSighandler, Signal};
 
 /// Set by SIGTERM or SIGINT: stop accepting.
 static STOP: AtomicBool = AtomicBool::new(false);
+
+/// Set by a second SIGINT: do not wait for the children.
+static FORCE: AtomicBool = AtomicBool::new(false);
 
 /// The listening socket while the parent may block in `accept4` on it, else -1.
 static LISTENER: AtomicI32 = AtomicI32::new(-1);
@@ -42,30 +44,20 @@ pub fn set(sig: Signal, handler: KernelSighandler, flags: Flags) {
 #[cfg(all(feature = "start", test))]
 pub fn set(_: Signal, _: KernelSighandler, _: Flags) {}
 
-/// Reaps every child that has exited: one SIGCHLD may stand for many exits, because the
-/// kernel does not queue a standard signal that is already pending.
+/// The reaper (see `children::reap`).
 #[cfg(feature = "start")]
 extern "C" fn on_child(_: i32) {
-    reap(WaitOptions::NOHANG);
-}
-
-/// `wait4(-1, …)` until nothing is left to reap now (`WNOHANG`), or at all (blocking).
-/// `-1` matters: children and, as PID 1, orphans reparented to us, whatever their group.
-fn reap(options: WaitOptions) {
-    loop {
-        match wait(options) {
-            Ok(Some(_)) | Err(Errno::INTR) => continue,
-            Ok(None) | Err(_) => break,
-        }
-    }
+    crate::children::reap();
 }
 
 /// Stops the accept loop. `accept4` is restarted after handlers, so the flag alone could
 /// go unseen while the parent blocks there; shutting the listening socket down makes that
 /// `accept4` (or the next one) fail with EINVAL at once, with no window in between.
 #[cfg(feature = "start")]
-extern "C" fn on_stop(_: i32) {
-    STOP.store(true, SeqCst);
+extern "C" fn on_stop(sig: i32) {
+    if STOP.swap(true, SeqCst) && sig == Signal::INT.as_raw() {
+        FORCE.store(true, SeqCst);
+    }
     let fd = LISTENER.load(SeqCst);
     if fd >= 0 {
         // SAFETY: `arm` stores only the parent's open listening socket, and `disarm`
@@ -89,7 +81,7 @@ pub fn stopping() -> bool {
     STOP.load(SeqCst)
 }
 
-/// Waits until every child has exited and been reaped.
-pub fn wait_for_children() {
-    reap(WaitOptions::empty());
+/// A second SIGINT came.
+pub fn forced() -> bool {
+    FORCE.load(SeqCst)
 }

@@ -1,5 +1,5 @@
 //! The response: status line, `Date`, `Content-Type`, `Content-Length`, `Connection: close`
-//! (and `Allow` on 405), then the body, in one buffer for one `send`.
+//! (and `Allow` on 405, `Retry-After` on 503), then the body, in one buffer for one `send`.
 
 use super::{Status, date};
 use crate::buf::Buf;
@@ -20,9 +20,12 @@ pub fn write(out: &mut Buf, status: Status, head_only: bool, unix: i64) -> usize
     out.push(b"HTTP/1.1 ").num(code).byte(b' ').push(reason).push(b"\r\nDate: ");
     date::write(out, unix);
     out.push(b"\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ").num(body_len as u64);
-    if status == Status::MethodNotAllowed {
-        out.push(b"\r\nAllow: GET, HEAD");
-    }
+    match status {
+        Status::MethodNotAllowed => out.push(b"\r\nAllow: GET, HEAD"),
+        // Only when the parent cannot fork: a child will likely exit within a second.
+        Status::ServiceUnavailable => out.push(b"\r\nRetry-After: 1"),
+        _ => out,
+    };
     out.push(b"\r\nConnection: close\r\n\r\n");
     if head_only {
         return 0;
@@ -71,6 +74,7 @@ mod tests {
             Status::UriTooLong,
             Status::HeaderFieldsTooLarge,
             Status::NotImplemented,
+            Status::ServiceUnavailable,
             Status::VersionNotSupported,
         ] {
             let (t, n) = text(s, false);
@@ -79,6 +83,7 @@ mod tests {
             assert_eq!(n, body.len());
             assert!(head.contains(&format!("\r\nContent-Length: {n}\r\n")));
             assert_eq!(head.contains("\r\nAllow: GET, HEAD\r\n"), s == Status::MethodNotAllowed);
+            assert_eq!(head.contains("\r\nRetry-After: 1\r\n"), s == Status::ServiceUnavailable);
         }
     }
 }

@@ -1,0 +1,175 @@
+//! The parent's children: which are alive, reaping them, and waiting for them, at the
+//! `--max-children` cap and at the end.
+//!
+//! The parent records each child's pid after `fork` in a fixed table (no allocator); the
+//! reaper, run by the SIGCHLD handler, removes it. So the parent always knows how many
+//! children run, and which to SIGKILL when the grace period is over, without ever
+//! signalling a pid that was already reaped (and may belong to someone else by now).
+
+use crate::clock;
+use crate::errno;
+use crate::log;
+use crate::signals;
+use core::sync::atomic::{AtomicI32, AtomicUsize, Ordering::SeqCst};
+use core::time::Duration;
+use rustix::io::Errno;
+use rustix::process::{Pid, Signal, WaitOptions, WaitStatus, kill_process, wait, waitpid};
+use rustix::runtime::{How, KernelSigSet, kernel_sigprocmask, kernel_sigsuspend, kernel_sigtimedwait};
+use rustix::time::Timespec;
+
+/// The most `--max-children` can be: the size of the table.
+pub const LIMIT: usize = 1024;
+
+/// Pids of running children, 0 for a free slot. Slots are taken from the start, so only
+/// the first pages are ever touched.
+static PIDS: [AtomicI32; LIMIT] = [const { AtomicI32::new(0) }; LIMIT];
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+
+/// Pids the reaper found in no slot: a child that exited before the parent recorded it
+/// (between `clone` and `record`, at most one), or an orphan reparented to us as PID 1.
+static UNRECORDED: [AtomicI32; 4] = [const { AtomicI32::new(0) }; 4];
+
+/// How many children are running.
+pub fn live() -> usize {
+    LIVE.load(SeqCst)
+}
+
+/// Records a child the parent has just forked. (Slots are read before they are written:
+/// a locked compare-exchange on every slot passed would cost the fork path.)
+pub fn record(pid: Pid) {
+    let pid = pid.as_raw_nonzero().get();
+    if PIDS.iter().any(|slot| slot.load(SeqCst) == 0 && slot.compare_exchange(0, pid, SeqCst, SeqCst).is_ok()) {
+        LIVE.fetch_add(1, SeqCst);
+    }
+    // If it has been reaped already, the reaper left its pid here. Every other pid here
+    // is an orphan's: only this child can have been reaped before being recorded.
+    for slot in &UNRECORDED {
+        if slot.load(SeqCst) != 0 && slot.swap(0, SeqCst) == pid {
+            forget(pid);
+        }
+    }
+}
+
+/// Removes `pid` from the table; false if it was not there.
+fn forget(pid: i32) -> bool {
+    let found = PIDS.iter().any(|slot| slot.load(SeqCst) == pid && slot.compare_exchange(pid, 0, SeqCst, SeqCst).is_ok());
+    if found {
+        LIVE.fetch_sub(1, SeqCst);
+    }
+    found
+}
+
+/// `wait4(-1, …)` until nothing is left to reap now (`WNOHANG`). `-1` matters: it
+/// reaps our children and, as PID 1, orphans reparented to us, whatever their group. One
+/// SIGCHLD may stand for many exits: the kernel does not queue a pending signal twice.
+/// Async-signal-safe: atomics, a buffer on the stack, `write(2)`.
+pub fn reap() {
+    loop {
+        match wait(WaitOptions::NOHANG) {
+            Ok(Some((pid, status))) => reaped(pid.as_raw_nonzero().get(), status),
+            Err(Errno::INTR) => continue,
+            Ok(None) | Err(_) => break,
+        }
+    }
+}
+
+fn reaped(pid: i32, status: WaitStatus) {
+    if !forget(pid) {
+        let _ = UNRECORDED.iter().any(|slot| slot.compare_exchange(0, pid, SeqCst, SeqCst).is_ok());
+    }
+    if status.exit_status() != Some(0) {
+        log::event(&mut |line| {
+            line.push(b"child ").num(pid.unsigned_abs().into());
+            match (status.terminating_signal(), status.exit_status()) {
+                (Some(sig), _) => {
+                    line.push(b" killed by signal ").num(sig.unsigned_abs().into()).push(b" (");
+                    errno::write_signal(line, sig);
+                    line.byte(b')')
+                }
+                (None, Some(code)) => line.push(b" exited with status ").num(code.unsigned_abs().into()),
+                (None, None) => line.push(b" ended"),
+            };
+        });
+    }
+}
+
+/// The signals that end a wait: a child's exit, and a stop.
+fn wakers() -> KernelSigSet {
+    let mut set = KernelSigSet::empty();
+    for sig in [Signal::CHILD, Signal::TERM, Signal::INT] {
+        set.insert(sig);
+    }
+    set
+}
+
+/// Sleeps until fewer than `cap` children run, or a stop signal comes. Blocking, never a
+/// busy loop: the signals are blocked while the count is read, and `sigsuspend` unblocks
+/// them and sleeps in one step, so an exit between the two cannot be missed.
+pub fn wait_below(cap: usize) {
+    // SAFETY: blocking signals, then restoring the mask as it was, breaks no invariant.
+    let Ok(old) = (unsafe { kernel_sigprocmask(How::BLOCK, Some(&wakers())) }) else {
+        return;
+    };
+    while live() >= cap && !signals::stopping() {
+        // Returns with EINTR once a handler has run (the reaper, or the stop).
+        let _ = kernel_sigsuspend(&old);
+    }
+    // SAFETY: as above.
+    let _ = unsafe { kernel_sigprocmask(How::SETMASK, Some(&old)) };
+}
+
+/// After the listening socket is closed: waits up to `grace` for the children to finish,
+/// then SIGKILLs those left (at once after a second SIGINT), reaps them, and returns the
+/// exit status: 0, or 130 after a second SIGINT.
+pub fn finish(grace: Duration) -> i32 {
+    if live() == 0 {
+        return 0;
+    }
+    log::event(&mut |line| {
+        line.push(b"stopping: waiting up to ").num(grace.as_secs()).push(b" s for ");
+        line.num(live() as u64).push(b" requests in flight");
+    });
+    // SAFETY: the handlers stay blocked from here on: the loop reaps by itself.
+    let _ = unsafe { kernel_sigprocmask(How::BLOCK, Some(&wakers())) };
+    let deadline = clock::monotonic() + grace;
+    let mut forced = false;
+    loop {
+        reap();
+        if live() == 0 {
+            break;
+        }
+        forced |= signals::forced();
+        let left = deadline.saturating_sub(clock::monotonic());
+        if forced || left.is_zero() {
+            kill_all();
+            break;
+        }
+        let timeout = Timespec { tv_sec: left.as_secs() as i64, tv_nsec: left.subsec_nanos().into() };
+        // SAFETY: only blocked signals are waited for; their handlers will not run.
+        if let Ok(info) = unsafe { kernel_sigtimedwait(&wakers(), Some(&timeout)) } {
+            // SAFETY: every variant of the union begins with si_signo.
+            forced |= unsafe { info.__bindgen_anon_1.__bindgen_anon_1.si_signo } == Signal::INT.as_raw();
+        }
+    }
+    if forced { 130 } else { 0 }
+}
+
+/// SIGKILLs every recorded child, then waits for each: they are ours, unreaped, so their
+/// pids cannot have been reused.
+fn kill_all() {
+    log::event(&mut |line| {
+        line.push(b"killing ").num(live() as u64).push(b" children still running");
+    });
+    for slot in &PIDS {
+        if let Some(pid) = Pid::from_raw(slot.load(SeqCst)) {
+            let _ = kill_process(pid, Signal::KILL);
+        }
+    }
+    for slot in &PIDS {
+        if let Some(pid) = Pid::from_raw(slot.load(SeqCst)) {
+            if let Ok(Some((_, status))) = waitpid(Some(pid), WaitOptions::empty()) {
+                reaped(pid.as_raw_nonzero().get(), status);
+            }
+        }
+    }
+}
