@@ -123,3 +123,207 @@ fn as_pid_1_it_reaps_orphans_and_stops_on_sigterm() {
     assert_eq!(body, b"Hello, World!\n");
     assert_eq!(server.wait_exit(Duration::from_secs(5)).code(), Some(0));
 }
+
+/// The parent's CPU time so far, in clock ticks (1/100 s): utime + stime of /proc/PID/stat.
+fn cpu_ticks(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    let fields: Vec<&str> = stat.rsplit_once(") ").unwrap().1.split_whitespace().collect();
+    fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap()
+}
+
+/// Sends half a head, waits `pause`, sends the rest; returns the body.
+fn slow_request(port: u16, pause: Duration) -> Vec<u8> {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    s.write_all(b"GET /slow HTTP/1.1\r\n").unwrap();
+    std::thread::sleep(pause);
+    s.write_all(b"Host: a\r\n\r\n").unwrap();
+    split(&read_to_close(&mut s).unwrap()).1
+}
+
+/// At --max-children the parent stops accepting (connections wait in the backlog) and
+/// sleeps until a child exits: never more children, all clients served, no busy loop.
+#[test]
+fn at_max_children_connections_wait_and_the_parent_sleeps() {
+    let server = Server::start(&["--max-children", "4", "--quiet"]);
+    let (pid, port) = (server.pid(), server.port);
+    let cpu_before = cpu_ticks(pid);
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let sampler = {
+        let done = done.clone();
+        std::thread::spawn(move || {
+            let mut most = 0;
+            while !done.load(std::sync::atomic::Ordering::SeqCst) {
+                most = most.max(children(pid).len());
+                std::thread::sleep(Duration::from_millis(2));
+            }
+            most
+        })
+    };
+    let clients: Vec<_> = (0..50).map(|_| std::thread::spawn(move || slow_request(port, Duration::from_millis(200)))).collect();
+    for c in clients {
+        assert_eq!(c.join().unwrap(), b"Hello, World!\n");
+    }
+    done.store(true, std::sync::atomic::Ordering::SeqCst);
+    let most = sampler.join().unwrap();
+    assert!(most <= 4 && most >= 3, "at most 4 children at once, saw {most}");
+    let cpu = cpu_ticks(pid) - cpu_before;
+    assert!(cpu <= 20, "the parent used {cpu} ticks while mostly waiting");
+    server.wait_event("--max-children: that many children running: new connections wait in the backlog");
+    server.wait_event("--max-children: over after ");
+}
+
+fn prlimit(pid: u32, limit: &str) {
+    let ok = Command::new("prlimit").args(["--pid", &pid.to_string(), limit]).status().unwrap();
+    assert!(ok.success(), "prlimit {limit}");
+}
+
+/// Out of descriptors, accept4 fails with EMFILE: the parent logs it once, pauses instead
+/// of spinning, and serves the waiting clients as soon as descriptors return.
+#[test]
+fn out_of_descriptors_the_parent_pauses_and_recovers() {
+    let server = Server::start(&["--quiet"]);
+    let pid = server.pid();
+    let used: Vec<u32> = std::fs::read_dir(format!("/proc/{pid}/fd")).unwrap().flatten()
+        .filter_map(|e| e.file_name().to_str().and_then(|n| n.parse().ok())).collect();
+    let lowest_free = (0..).find(|n| !used.contains(n)).unwrap();
+    prlimit(pid, &format!("--nofile={lowest_free}:"));
+    let mut waiting: Vec<TcpStream> = (0..5).map(|_| server.connect()).collect();
+    for c in &mut waiting {
+        c.write_all(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n").unwrap();
+    }
+    server.wait_event("accept4: too many open files (EMFILE): pausing accepts");
+    let cpu_before = cpu_ticks(pid);
+    std::thread::sleep(Duration::from_secs(2));
+    let cpu = cpu_ticks(pid) - cpu_before;
+    assert!(cpu < 20, "{cpu} ticks in 2 s: over 10% CPU while out of descriptors");
+    assert_eq!(server.events().iter().filter(|l| l.contains("EMFILE")).count(), 1, "logged once");
+    prlimit(pid, "--nofile=1024:");
+    for c in &mut waiting {
+        assert_eq!(split(&read_to_close(c).unwrap()).1, b"Hello, World!\n");
+    }
+    server.wait_event("accept4: over after ");
+}
+
+/// When fork fails (EAGAIN under RLIMIT_NPROC), the client gets 503 with Retry-After from
+/// the parent, and the parent serves again once children have exited.
+#[test]
+fn when_fork_fails_clients_get_503_and_the_parent_recovers() {
+    // RLIMIT_NPROC does not bind root: run as nobody, who may run 3 processes.
+    let root = rustix::process::geteuid().is_root();
+    let limit = if root { 3 } else { 3 + std::fs::read_dir("/proc").unwrap().count() };
+    let mut cmd = Command::new(if root { "setpriv" } else { "prlimit" });
+    if root {
+        cmd.args(["--reuid=65534", "--regid=65534", "--clear-groups", "prlimit"]);
+    }
+    cmd.arg(format!("--nproc={limit}:{limit}")).arg("--").arg(bin("forkhttpd")).args(["-p", "0", "-b", "127.0.0.1", "-q"]);
+    let server = Server::spawn(cmd);
+    let port = server.port;
+    // Two children, held by slow clients: with the parent, the limit is reached.
+    let held: Vec<_> = (0..2).map(|_| std::thread::spawn(move || slow_request(port, Duration::from_millis(1500)))).collect();
+    wait_for(Duration::from_secs(5), || children(server.pid()).len() == 2);
+    let (head, body) = split(&server.exchange(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n"));
+    assert!(head.starts_with("HTTP/1.1 503 Service Unavailable\r\n") && head.contains("\r\nRetry-After: 1\r\n"), "{head}");
+    assert_eq!(body, b"503 Service Unavailable\n");
+    server.wait_event("fork: resource temporarily unavailable (EAGAIN): answering 503");
+    for h in held {
+        assert_eq!(h.join().unwrap(), b"Hello, World!\n");
+    }
+    wait_for(Duration::from_secs(5), || children(server.pid()).is_empty());
+    let (_, body) = split(&server.exchange(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n"));
+    assert_eq!(body, b"Hello, World!\n");
+    server.wait_event("fork: over after ");
+}
+
+/// A child that dies of a signal is logged by the parent; a normal exit is not.
+#[test]
+fn a_child_killed_by_a_signal_is_logged() {
+    let server = Server::start(&["--quiet"]);
+    server.exchange(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+    let mut s = server.connect();
+    s.write_all(b"GET / HTTP/1.1\r\n").unwrap();
+    wait_for(Duration::from_secs(5), || children(server.pid()).len() == 1);
+    let child = children(server.pid())[0].0;
+    kill(child, Signal::KILL);
+    server.wait_event(&format!("child {child} killed by signal 9 (SIGKILL)"));
+    assert_eq!(server.events().len(), 1, "only the killed child: {:?}", server.events());
+}
+
+/// A client that resets the connection before its response is sent: the child's send
+/// fails (an error, not a SIGPIPE death), the access log says so, and the server serves on.
+#[test]
+fn a_client_that_resets_is_logged() {
+    // One slow client holds the only child, so the next connection waits in the backlog.
+    let server = Server::start(&["--max-children", "1"]);
+    let port = server.port;
+    let holder = std::thread::spawn(move || slow_request(port, Duration::from_millis(500)));
+    wait_for(Duration::from_secs(5), || children(server.pid()).len() == 1);
+    // It sends a whole request and resets while still waiting: the child that later
+    // serves it reads the request, and its send fails.
+    let mut s = server.connect();
+    s.write_all(b"GET /reset HTTP/1.1\r\nHost: a\r\n\r\n").unwrap();
+    // SAFETY: `s` stays open for the call. (rustix here is built without std, so it has
+    // its own AsFd, which TcpStream does not implement.)
+    let fd = unsafe { rustix::fd::BorrowedFd::borrow_raw(std::os::fd::AsRawFd::as_raw_fd(&s)) };
+    rustix::net::sockopt::set_socket_linger(fd, Some(Duration::ZERO)).unwrap();
+    drop(s);
+    assert_eq!(holder.join().unwrap(), b"Hello, World!\n");
+    let log = server.wait_log(2);
+    let line = log.iter().find(|l| l.contains("/reset")).expect("a line for the reset client");
+    assert!(line.contains("\"GET /reset HTTP/1.1\" 200 0 pid=") && line.contains(" send failed: "), "{line}");
+    assert!(line.ends_with("(EPIPE)") || line.ends_with("(ECONNRESET)"), "{line}");
+    let (_, body) = split(&server.exchange(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n"));
+    assert_eq!(body, b"Hello, World!\n");
+    assert!(server.events().iter().all(|e| !e.contains("killed")), "no child died: {:?}", server.events());
+}
+
+/// SIGTERM waits for requests in flight only up to --grace, then SIGKILLs them and exits 0.
+#[test]
+fn after_the_grace_period_the_children_left_are_killed() {
+    let mut server = Server::start(&["--grace", "1", "--timeout", "30", "--quiet"]);
+    let mut stuck = server.connect();
+    stuck.write_all(b"GET / HTTP/1.1\r\n").unwrap();
+    wait_for(Duration::from_secs(5), || children(server.pid()).len() == 1);
+    let child = children(server.pid())[0].0;
+    let start = Instant::now();
+    server.signal(Signal::TERM);
+    assert_eq!(server.wait_exit(Duration::from_secs(5)).code(), Some(0));
+    let took = start.elapsed();
+    assert!(took >= Duration::from_millis(900) && took < Duration::from_secs(3), "exited after {took:?}");
+    server.wait_event("stopping: waiting up to 1 s for 1 requests in flight");
+    server.wait_event("killing 1 children still running");
+    server.wait_event(&format!("child {child} killed by signal 9 (SIGKILL)"));
+}
+
+/// A second SIGINT does not wait: the children are killed at once, exit status 130.
+#[test]
+fn a_second_sigint_stops_at_once() {
+    let mut server = Server::start(&["--grace", "60", "--quiet"]);
+    let mut stuck = server.connect();
+    stuck.write_all(b"GET / HTTP/1.1\r\n").unwrap();
+    wait_for(Duration::from_secs(5), || children(server.pid()).len() == 1);
+    server.signal(Signal::INT);
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(server.child.try_wait().unwrap().is_none(), "the first SIGINT waits for the request");
+    server.signal(Signal::INT);
+    assert_eq!(server.wait_exit(Duration::from_secs(2)).code(), Some(130));
+}
+
+/// As PID 1, the stop waits for its own children, not for orphans that still run.
+#[test]
+fn as_pid_1_the_stop_does_not_wait_for_orphans() {
+    let mut cmd = Command::new("unshare");
+    cmd.args(["--pid", "--fork", "--kill-child"]).arg(bin("forkhttpd")).args(["-p", "0", "-b", "127.0.0.1", "-q"]);
+    let mut server = Server::spawn(cmd);
+    let pid1 = children(server.pid()).first().expect("unshare's child").0;
+    let orphaner = Command::new("nsenter")
+        .args(["--target", &pid1.to_string(), "--pid", "--", "sh", "-c", "sleep 30 & exit 0"])
+        .status()
+        .unwrap();
+    assert!(orphaner.success());
+    wait_for(Duration::from_secs(5), || !children(pid1).is_empty());
+    let start = Instant::now();
+    kill(pid1, Signal::TERM);
+    assert_eq!(server.wait_exit(Duration::from_secs(5)).code(), Some(0));
+    assert!(start.elapsed() < Duration::from_secs(2), "waited {:?} for an orphan", start.elapsed());
+}

@@ -48,10 +48,10 @@ fn start_limited(stage: &str, limit: &str, prefix: &[&str]) -> Server {
     Server::spawn(cmd)
 }
 
+/// What the stage printed on stderr before it died.
 fn stderr_of(server: &mut Server) -> String {
-    let mut text = String::new();
-    server.child.stderr.take().unwrap().read_to_string(&mut text).unwrap();
-    text
+    wait_for(Duration::from_secs(5), || !server.events().is_empty());
+    server.events().iter().map(|l| format!("{l}\n")).collect()
 }
 
 

@@ -22,6 +22,7 @@ pub struct Server {
     pub child: Child,
     pub port: u16,
     out: Arc<Mutex<Vec<String>>>,
+    err: Arc<Mutex<Vec<String>>>,
 }
 
 impl Server {
@@ -47,10 +48,9 @@ impl Server {
             .and_then(|p| p.parse().ok())
             .unwrap_or_else(|| panic!("unexpected start-up line {first:?}"));
         assert_ne!(port, 0, "the start-up line must show the port the kernel chose");
-        let out = Arc::new(Mutex::new(Vec::new()));
-        let sink = out.clone();
-        std::thread::spawn(move || lines.map_while(Result::ok).for_each(|l| sink.lock().unwrap().push(l)));
-        Server { child, port, out }
+        let out = collect(lines);
+        let err = collect(BufReader::new(child.stderr.take().unwrap()).lines());
+        Server { child, port, out, err }
     }
 
     pub fn pid(&self) -> u32 {
@@ -60,6 +60,17 @@ impl Server {
     /// The lines printed after the start-up line (the access log).
     pub fn log(&self) -> Vec<String> {
         self.out.lock().unwrap().clone()
+    }
+
+    /// The lines printed on stderr: the server's own events.
+    pub fn events(&self) -> Vec<String> {
+        self.err.lock().unwrap().clone()
+    }
+
+    /// Waits for an event line containing `text`.
+    pub fn wait_event(&self, text: &str) -> String {
+        wait_for(Duration::from_secs(10), || self.events().iter().any(|l| l.contains(text)));
+        self.events().into_iter().find(|l| l.contains(text)).unwrap()
     }
 
     /// Waits for `n` access-log lines.
@@ -96,6 +107,14 @@ impl Server {
             std::thread::sleep(Duration::from_millis(20));
         }
     }
+}
+
+/// Reads lines in a thread into a shared list.
+fn collect(lines: impl Iterator<Item = std::io::Result<String>> + Send + 'static) -> Arc<Mutex<Vec<String>>> {
+    let list = Arc::new(Mutex::new(Vec::new()));
+    let sink = list.clone();
+    std::thread::spawn(move || lines.map_while(Result::ok).for_each(|l| sink.lock().unwrap().push(l)));
+    list
 }
 
 impl Drop for Server {
