@@ -96,19 +96,27 @@ fn soak_10000_connections_in_bursts_of_500() {
 
 /// As PID 1 of a PID namespace, forkhttpd is the reaper of orphans: a process whose
 /// parent died is reparented to it, and must not stay a zombie when it exits.
-#[test]
-fn as_pid_1_it_reaps_orphans_and_stops_on_sigterm() {
+/// forkhttpd as PID 1 of a new PID namespace (a container's init), with an orphan that
+/// runs for `orphan_secs`: a shell in the namespace leaves a sleep behind and exits, and
+/// the sleep is reparented to PID 1. Returns unshare (whose status is forkhttpd's) and
+/// forkhttpd's pid outside the namespace.
+fn pid_1_with_an_orphan(orphan_secs: &str) -> (Server, u32) {
     let mut cmd = Command::new("unshare");
     cmd.args(["--pid", "--fork", "--kill-child"]).arg(bin("forkhttpd")).args(["-p", "0", "-b", "127.0.0.1", "-q"]);
-    let mut server = Server::spawn(cmd);
+    let server = Server::spawn(cmd);
     let pid1 = children(server.pid()).first().expect("unshare's child").0;
-    // A shell in the namespace leaves a sleep behind and exits: the sleep is an orphan.
     let orphaner = Command::new("nsenter")
-        .args(["--target", &pid1.to_string(), "--pid", "--", "sh", "-c", "sleep 0.5 & exit 0"])
+        .args(["--target", &pid1.to_string(), "--pid", "--", "sh", "-c", &format!("sleep {orphan_secs} & exit 0")])
         .status()
         .unwrap();
     assert!(orphaner.success());
     wait_for(Duration::from_secs(5), || children(pid1).iter().any(|(_, state)| *state != 'Z'));
+    (server, pid1)
+}
+
+#[test]
+fn as_pid_1_it_reaps_orphans_and_stops_on_sigterm() {
+    let (mut server, pid1) = pid_1_with_an_orphan("0.5");
     // The orphan exits; the reaper must collect it.
     wait_for(Duration::from_secs(5), || children(pid1).is_empty());
 
@@ -312,16 +320,7 @@ fn a_second_sigint_stops_at_once() {
 /// As PID 1, the stop waits for its own children, not for orphans that still run.
 #[test]
 fn as_pid_1_the_stop_does_not_wait_for_orphans() {
-    let mut cmd = Command::new("unshare");
-    cmd.args(["--pid", "--fork", "--kill-child"]).arg(bin("forkhttpd")).args(["-p", "0", "-b", "127.0.0.1", "-q"]);
-    let mut server = Server::spawn(cmd);
-    let pid1 = children(server.pid()).first().expect("unshare's child").0;
-    let orphaner = Command::new("nsenter")
-        .args(["--target", &pid1.to_string(), "--pid", "--", "sh", "-c", "sleep 30 & exit 0"])
-        .status()
-        .unwrap();
-    assert!(orphaner.success());
-    wait_for(Duration::from_secs(5), || !children(pid1).is_empty());
+    let (mut server, pid1) = pid_1_with_an_orphan("30");
     let start = Instant::now();
     kill(pid1, Signal::TERM);
     assert_eq!(server.wait_exit(Duration::from_secs(5)).code(), Some(0));
