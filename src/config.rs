@@ -87,10 +87,7 @@ pub fn parse<'a>(
 
     while let Some(arg) = args.next() {
         // `--name=value` as well as `--name value`.
-        let (name, inline) = match arg.iter().position(|&b| b == b'=') {
-            Some(i) if arg.starts_with(b"--") => (arg.get(..i).unwrap_or(arg), arg.get(i + 1..)),
-            _ => (arg, None),
-        };
+        let (name, inline) = split_option(arg);
         let mut value = || inline.or_else(|| args.next()).ok_or(UsageError {
             problem: "option needs a value:",
             arg: name,
@@ -124,6 +121,14 @@ pub fn parse<'a>(
         (None, None) => DEFAULT_PORT,
     };
     Ok(Command::Serve(Config { addr: SocketAddr::new(ip, port), backlog, quiet, timeout, max_children, grace }))
+}
+
+/// `--name=value` as `(--name, Some(value))`; any other argument as `(arg, None)`.
+pub(crate) fn split_option(arg: &[u8]) -> (&[u8], Option<&[u8]>) {
+    match arg.iter().position(|&b| b == b'=') {
+        Some(i) if arg.starts_with(b"--") => (arg.get(..i).unwrap_or(arg), arg.get(i + 1..)),
+        _ => (arg, None),
+    }
 }
 
 const PORT_HINT: &str = ": expected a number from 0 to 65535";

@@ -39,10 +39,7 @@ impl Stage {
         let mut args = args;
         args.next(); // the program's name
         while let Some(arg) = args.next() {
-            let (option, inline) = match arg.iter().position(|&b| b == b'=') {
-                Some(i) => (arg.get(..i).unwrap_or(arg), arg.get(i + 1..)),
-                None => (arg, None),
-            };
+            let (option, inline) = config::split_option(arg);
             let mut value = || inline.or_else(|| args.next());
             let parsed = match option {
                 b"-h" | b"--help" => stage.usage(sleep.is_some(), about),
