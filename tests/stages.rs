@@ -138,8 +138,10 @@ fn three_c_serves_clients_at_once() {
     assert!(t.elapsed() < Duration::from_millis(1500), "both answered before either child's sleep ends: {:?}", t.elapsed());
     let children_now = children(server.pid());
     assert_eq!(children_now.len(), 2, "a child per client: {children_now:?}");
-    let log = server.wait_log(7);
-    let lines: Vec<&String> = log.iter().filter(|l| l.starts_with("Child PID: ")).collect();
+    // The two children write concurrently: wait for both lines, in whatever order.
+    let child_lines = || server.log().into_iter().filter(|l| l.starts_with("Child PID: ")).collect::<Vec<_>>();
+    wait_for(Duration::from_secs(10), || child_lines().len() >= 2);
+    let (lines, log) = (child_lines(), server.log());
     assert_eq!(lines.len(), 2, "{log:#?}");
     assert!(lines.iter().all(|l| l.ends_with(&format!(". Parent PID {}", server.pid()))), "{lines:?}");
     assert_eq!(log.first().map(String::as_str), Some(format!("Parent PID (PPID): {}", server.pid()).as_str()));
