@@ -1,15 +1,17 @@
-//! Any bytes a client can send, as a request head: judged without a panic, and answered
-//! with a well-formed HTTP/1.1 response whose Content-Length is its body's length.
+//! Any bytes a client can send, as a request head: lexed as httparse would, judged
+//! without a panic, and answered with a well-formed HTTP/1.1 response whose
+//! Content-Length is its body's length.
 #![no_main]
 
 use forkhttpd::buf::Buf;
 use forkhttpd::http::request::{self, Head};
-use forkhttpd::http::{HEAD_MAX, response};
+use forkhttpd::http::{HEAD_MAX, reference, response};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     // The child never reads more than HEAD_MAX bytes of head.
     let data = &data[..data.len().min(HEAD_MAX)];
+    reference::check(data);
     let line = request::request_line(data);
     assert!(line.len() <= data.len());
     let verdict = match request::parse(data) {

@@ -3,6 +3,8 @@
 //! header's clock text is `date`.
 
 pub mod date;
+#[cfg(any(test, feature = "reference"))]
+pub mod reference;
 pub mod request;
 pub mod response;
 
