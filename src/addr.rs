@@ -8,7 +8,7 @@ use core::net::{IpAddr, Ipv6Addr, SocketAddr};
 /// Reads an IPv4 (`127.0.0.1`) or IPv6 (`::1`, `::ffff:1.2.3.4`) literal, accepting
 /// exactly what `core::net::IpAddr`'s parser accepts.
 pub fn parse(s: &[u8]) -> Option<IpAddr> {
-    if s.contains(&b':') { parse_v6(s).map(|g| IpAddr::V6(g.into())) } else { parse_v4(s).map(|o| IpAddr::V4(o.into())) }
+    if s.iter().any(|&b| b == b':') { parse_v6(s).map(|g| IpAddr::V6(g.into())) } else { parse_v4(s).map(|o| IpAddr::V4(o.into())) }
 }
 
 /// Four decimal octets; no leading zeros (they read as octal elsewhere).
@@ -58,7 +58,7 @@ fn read_groups(s: &[u8], out: &mut [u16; 8], last: bool) -> Option<usize> {
     let mut n = 0;
     let mut parts = s.split(|&b| b == b':').peekable();
     while let Some(part) = parts.next() {
-        if last && parts.peek().is_none() && part.contains(&b'.') {
+        if last && parts.peek().is_none() && part.iter().any(|&b| b == b'.') {
             let [a, b, c, d] = parse_v4(part)?;
             *out.get_mut(n)? = u16::from_be_bytes([a, b]);
             *out.get_mut(n + 1)? = u16::from_be_bytes([c, d]);

@@ -1,45 +1,102 @@
 //! Names for one-line messages: errnos (`address already in use (EADDRINUSE)`) and
-//! signals (`SIGKILL`).
+//! signals (`SIGKILL`). Each table is one string, not an array of `&str`: 16 bytes of
+//! pointer and length per entry would cost more than the names.
 
+use crate::buf::Buf;
 use rustix::io::Errno;
 
-const TABLE: &[(Errno, &str)] = &[
-    (Errno::ACCESS, "permission denied (EACCES)"),
-    (Errno::ADDRINUSE, "address already in use (EADDRINUSE)"),
-    (Errno::ADDRNOTAVAIL, "address not available on this machine (EADDRNOTAVAIL)"),
-    (Errno::AFNOSUPPORT, "address family not supported (EAFNOSUPPORT)"),
-    (Errno::AGAIN, "resource temporarily unavailable (EAGAIN)"),
-    (Errno::BADF, "bad file descriptor (EBADF)"),
-    (Errno::CHILD, "no child processes (ECHILD)"),
-    (Errno::CONNABORTED, "connection aborted (ECONNABORTED)"),
-    (Errno::CONNRESET, "connection reset by peer (ECONNRESET)"),
-    (Errno::INTR, "interrupted system call (EINTR)"),
-    (Errno::INVAL, "invalid argument (EINVAL)"),
-    (Errno::MFILE, "too many open files (EMFILE)"),
-    (Errno::NFILE, "too many open files in system (ENFILE)"),
-    (Errno::NOBUFS, "no buffer space available (ENOBUFS)"),
-    (Errno::NOMEM, "out of memory (ENOMEM)"),
-    (Errno::PERM, "operation not permitted (EPERM)"),
-    (Errno::PIPE, "broken pipe (EPIPE)"),
+/// The errnos forkhttpd and the stages can meet, in the order of [`TEXTS`].
+const ERRNOS: [Errno; 17] = [
+    Errno::ACCESS,
+    Errno::ADDRINUSE,
+    Errno::ADDRNOTAVAIL,
+    Errno::AFNOSUPPORT,
+    Errno::AGAIN,
+    Errno::BADF,
+    Errno::CHILD,
+    Errno::CONNABORTED,
+    Errno::CONNRESET,
+    Errno::INTR,
+    Errno::INVAL,
+    Errno::MFILE,
+    Errno::NFILE,
+    Errno::NOBUFS,
+    Errno::NOMEM,
+    Errno::PERM,
+    Errno::PIPE,
 ];
 
-const SIGNALS: &[&str] = &[
-    "SIGHUP", "SIGINT", "SIGQUIT", "SIGILL", "SIGTRAP", "SIGABRT", "SIGBUS", "SIGFPE", "SIGKILL", "SIGUSR1",
-    "SIGSEGV", "SIGUSR2", "SIGPIPE", "SIGALRM", "SIGTERM",
-];
+/// One line per entry of [`ERRNOS`].
+const TEXTS: &str = "\
+permission denied (EACCES)
+address already in use (EADDRINUSE)
+address not available on this machine (EADDRNOTAVAIL)
+address family not supported (EAFNOSUPPORT)
+resource temporarily unavailable (EAGAIN)
+bad file descriptor (EBADF)
+no child processes (ECHILD)
+connection aborted (ECONNABORTED)
+connection reset by peer (ECONNRESET)
+interrupted system call (EINTR)
+invalid argument (EINVAL)
+too many open files (EMFILE)
+too many open files in system (ENFILE)
+no buffer space available (ENOBUFS)
+out of memory (ENOMEM)
+operation not permitted (EPERM)
+broken pipe (EPIPE)";
+
+/// Signals 1 to 15, by number.
+const SIGNALS: &str = "SIGHUP SIGINT SIGQUIT SIGILL SIGTRAP SIGABRT SIGBUS SIGFPE SIGKILL SIGUSR1 SIGSEGV SIGUSR2 SIGPIPE SIGALRM SIGTERM";
 
 /// Appends the name of signal `sig` (`SIGKILL`), or `signal N` past SIGTERM.
-pub fn write_signal(out: &mut crate::buf::Buf, sig: i32) {
-    match SIGNALS.get((sig as usize).wrapping_sub(1)) {
-        Some(name) => out.push(name.as_bytes()),
+pub fn write_signal(out: &mut Buf, sig: i32) {
+    let name = usize::try_from(sig).ok().and_then(|n| n.checked_sub(1)).and_then(|i| nth(SIGNALS, b' ', i));
+    match name {
+        Some(name) => out.push(name),
         None => out.push(b"signal ").num(sig.unsigned_abs().into()),
     };
 }
 
 /// Appends the description of `e`, or `errno N` for one outside the table.
-pub fn write(out: &mut crate::buf::Buf, e: Errno) {
-    match TABLE.iter().find(|(n, _)| *n == e) {
-        Some((_, text)) => out.push(text.as_bytes()),
+pub fn write(out: &mut Buf, e: Errno) {
+    match ERRNOS.iter().position(|&n| n == e).and_then(|i| nth(TEXTS, b'\n', i)) {
+        Some(text) => out.push(text),
         None => out.push(b"errno ").num(e.raw_os_error().unsigned_abs().into()),
     };
+}
+
+/// Entry `i` of `table`, entries separated by `sep`.
+fn nth(table: &'static str, sep: u8, i: usize) -> Option<&'static [u8]> {
+    table.as_bytes().split(move |&b| b == sep).nth(i)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(f: impl Fn(&mut Buf)) -> String {
+        let mut b = Buf::new();
+        f(&mut b);
+        String::from_utf8(b.as_bytes().to_vec()).unwrap()
+    }
+
+    #[test]
+    fn every_errno_has_its_line() {
+        assert_eq!(TEXTS.lines().count(), ERRNOS.len());
+        for (e, line) in ERRNOS.iter().zip(TEXTS.lines()) {
+            assert_eq!(text(|b| write(b, *e)), line);
+        }
+        assert_eq!(text(|b| write(b, Errno::ADDRINUSE)), "address already in use (EADDRINUSE)");
+        assert_eq!(text(|b| write(b, Errno::from_raw_os_error(200))), "errno 200");
+    }
+
+    #[test]
+    fn signals_by_number() {
+        assert_eq!(text(|b| write_signal(b, 1)), "SIGHUP");
+        assert_eq!(text(|b| write_signal(b, 9)), "SIGKILL");
+        assert_eq!(text(|b| write_signal(b, 15)), "SIGTERM");
+        assert_eq!(text(|b| write_signal(b, 16)), "signal 16");
+        assert_eq!(text(|b| write_signal(b, 0)), "signal 0");
+    }
 }
