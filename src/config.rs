@@ -35,10 +35,52 @@ pub enum Command {
 /// A bad command line: `forkhttpd: <problem> '<arg>'<hint>`.
 #[derive(Debug, PartialEq, Eq)]
 pub struct UsageError<'a> {
-    pub problem: &'static str,
+    pub problem: &'static Problem,
     pub arg: &'a [u8],
+}
+
+/// What is wrong with an argument, and what would be right.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Problem {
+    pub text: &'static str,
     pub hint: &'static str,
 }
+
+/// A numeric option's values, and the problem any other value is.
+pub struct Range {
+    pub min: u64,
+    pub max: u64,
+    pub problem: Problem,
+}
+
+pub const UNKNOWN_OPTION: Problem = Problem { text: "unknown option", hint: "" };
+pub const NEEDS_VALUE: Problem = Problem { text: "option needs a value:", hint: "" };
+const TAKES_NO_VALUE: Problem = Problem { text: "option takes no value:", hint: "" };
+const UNEXPECTED: Problem = Problem { text: "unexpected argument", hint: "" };
+const BIND: Problem = Problem {
+    text: "invalid bind address",
+    hint: ": expected an IPv4 or IPv6 literal such as 0.0.0.0, 127.0.0.1 or ::",
+};
+const PORT_HINT: &str = ": expected a number from 0 to 65535";
+const ENV_PORT: Problem = Problem { text: "invalid $PORT", hint: PORT_HINT };
+pub const PORT: Range = Range { min: 0, max: 65535, problem: Problem { text: "invalid port", hint: PORT_HINT } };
+const BACKLOG: Range =
+    Range { min: 1, max: 65535, problem: Problem { text: "invalid backlog", hint: ": expected a number from 1 to 65535" } };
+const TIMEOUT: Range = Range {
+    min: 1,
+    max: 86400,
+    problem: Problem { text: "invalid timeout", hint: ": expected whole seconds from 1 to 86400" },
+};
+const MAX_CHILDREN: Range = Range {
+    min: 1,
+    max: LIMIT as u64,
+    problem: Problem { text: "invalid max-children", hint: ": expected a number from 1 to 1024" },
+};
+const GRACE: Range = Range {
+    min: 0,
+    max: 86400,
+    problem: Problem { text: "invalid grace", hint: ": expected whole seconds from 0 to 86400" },
+};
 
 pub const HELP: &str = "\
 Usage: forkhttpd [OPTIONS]
@@ -47,25 +89,21 @@ A tiny static HTTP server that forks a process per connection and answers
 GET and HEAD on any path with 'Hello, World!'.
 
 Options:
-  -p, --port PORT      TCP port to listen on; 0 picks a free one
-                       (default: $PORT if set, else 8888)
-  -b, --bind ADDR      IPv4 or IPv6 address to listen on (default: 0.0.0.0;
-                       :: also accepts IPv4 clients)
-      --backlog N      listen(2) backlog, 1-65535 (default: 1024)
-  -t, --timeout SECS   time a connection may take in all, 1-86400 (default: 10)
-  -c, --max-children N
-                       children at once, 1-1024; more connections wait in
-                       the listen backlog (default: 1024)
-      --grace SECS     after SIGTERM/SIGINT, time in-flight requests get before
-                       they are killed, 0-86400 (default: 10)
-  -q, --quiet          no access log
-  -h, --help           print this help and exit
-  -V, --version        print the version and exit
+  -p, --port PORT       TCP port, 0 for any free one (default: $PORT, else 8888)
+  -b, --bind ADDR       IPv4 or IPv6 address (default: 0.0.0.0; :: serves both)
+      --backlog N       listen(2) backlog, 1-65535 (default: 1024)
+  -t, --timeout SECS    time a connection may take in all, 1-86400 (default: 10)
+  -c, --max-children N  children at once, 1-1024 (default: 1024); more
+                        connections wait in the backlog
+      --grace SECS      time requests in flight get after SIGTERM/SIGINT before
+                        they are killed, 0-86400 (default: 10)
+  -q, --quiet           no access log
+  -h, --help            print this help and exit
+  -V, --version         print the version and exit
 
-Prints 'Serving HTTP on port PORT ...' once listening, then one access-log line
-per request on stdout; its own events (limits reached, children that crashed)
-go to stderr. SIGTERM or SIGINT stops accepting, lets in-flight requests finish
-(up to --grace), and exits 0; a second SIGINT kills them at once (exit 130).
+Prints 'Serving HTTP on port PORT ...', then an access-log line per request on
+stdout; its own events go to stderr. SIGTERM or SIGINT stops accepting and lets
+requests in flight finish (up to --grace); a second SIGINT kills them at once.
 
 Exit status: 0 after SIGTERM/SIGINT, 130 after a second SIGINT, 1 if the socket
 cannot be set up, 2 for a bad command line.
@@ -88,36 +126,28 @@ pub fn parse<'a>(
     while let Some(arg) = args.next() {
         // `--name=value` as well as `--name value`.
         let (name, inline) = split_option(arg);
-        let mut value = || inline.or_else(|| args.next()).ok_or(UsageError {
-            problem: "option needs a value:",
-            arg: name,
-            hint: "",
-        });
+        let mut value = || inline.or_else(|| args.next()).ok_or(UsageError { problem: &NEEDS_VALUE, arg: name });
         if inline.is_some() && matches!(name, b"--help" | b"--version" | b"--quiet") {
-            return Err(UsageError { problem: "option takes no value:", arg, hint: "" });
+            return Err(UsageError { problem: &TAKES_NO_VALUE, arg });
         }
         match name {
             b"-h" | b"--help" => return Ok(Command::Help),
             b"-V" | b"--version" => return Ok(Command::Version),
             b"-q" | b"--quiet" => quiet = true,
-            b"-p" | b"--port" => port = Some(parse_port(value()?)?),
+            b"-p" | b"--port" => port = Some(number(value()?, &PORT)? as u16),
             b"-b" | b"--bind" => ip = parse_ip(value()?)?,
-            b"--backlog" => backlog = number(value()?, 1, 65535, "invalid backlog", BACKLOG_HINT)? as i32,
-            b"-t" | b"--timeout" => timeout = number(value()?, 1, 86400, "invalid timeout", TIMEOUT_HINT)? as u32,
-            b"-c" | b"--max-children" => {
-                max_children = number(value()?, 1, LIMIT as u64, "invalid max-children", CHILDREN_HINT)? as usize;
-            }
-            b"--grace" => grace = number(value()?, 0, 86400, "invalid grace", GRACE_HINT)? as u32,
-            _ if name.starts_with(b"-") => {
-                return Err(UsageError { problem: "unknown option", arg: name, hint: "" });
-            }
-            _ => return Err(UsageError { problem: "unexpected argument", arg, hint: "" }),
+            b"--backlog" => backlog = number(value()?, &BACKLOG)? as i32,
+            b"-t" | b"--timeout" => timeout = number(value()?, &TIMEOUT)? as u32,
+            b"-c" | b"--max-children" => max_children = number(value()?, &MAX_CHILDREN)? as usize,
+            b"--grace" => grace = number(value()?, &GRACE)? as u32,
+            _ if name.starts_with(b"-") => return Err(UsageError { problem: &UNKNOWN_OPTION, arg: name }),
+            _ => return Err(UsageError { problem: &UNEXPECTED, arg }),
         }
     }
 
     let port = match (port, env_port) {
         (Some(p), _) => p,
-        (None, Some(p)) => parse_port(p).map_err(|e| UsageError { problem: "invalid $PORT", ..e })?,
+        (None, Some(p)) => number(p, &PORT).map_err(|e| UsageError { problem: &ENV_PORT, ..e })? as u16,
         (None, None) => DEFAULT_PORT,
     };
     Ok(Command::Serve(Config { addr: SocketAddr::new(ip, port), backlog, quiet, timeout, max_children, grace }))
@@ -131,48 +161,28 @@ pub(crate) fn split_option(arg: &[u8]) -> (&[u8], Option<&[u8]>) {
     }
 }
 
-const PORT_HINT: &str = ": expected a number from 0 to 65535";
-const BACKLOG_HINT: &str = ": expected a number from 1 to 65535";
-const TIMEOUT_HINT: &str = ": expected whole seconds from 1 to 86400";
-const CHILDREN_HINT: &str = ": expected a number from 1 to 1024";
-const GRACE_HINT: &str = ": expected whole seconds from 0 to 86400";
-
-pub(crate) fn parse_port(s: &[u8]) -> Result<u16, UsageError<'_>> {
-    number(s, 0, 65535, "invalid port", PORT_HINT).map(|p| p as u16)
-}
-
 /// `ADDR`, or `[ADDR]` for IPv6.
 fn parse_ip(s: &[u8]) -> Result<IpAddr, UsageError<'_>> {
     let bare = s.strip_prefix(b"[").and_then(|s| s.strip_suffix(b"]")).unwrap_or(s);
-    crate::addr::parse(bare).ok_or(UsageError {
-        problem: "invalid bind address",
-        arg: s,
-        hint: ": expected an IPv4 or IPv6 literal such as 0.0.0.0, 127.0.0.1 or ::",
-    })
+    crate::addr::parse(bare).ok_or(UsageError { problem: &BIND, arg: s })
 }
 
-/// A decimal number in `min..=max`, digits only.
-pub(crate) fn number<'a>(
-    s: &'a [u8],
-    min: u64,
-    max: u64,
-    problem: &'static str,
-    hint: &'static str,
-) -> Result<u64, UsageError<'a>> {
-    let bad = UsageError { problem, arg: s, hint };
+/// A decimal number in `range`, digits only.
+pub(crate) fn number<'a>(s: &'a [u8], range: &'static Range) -> Result<u64, UsageError<'a>> {
+    let bad = UsageError { problem: &range.problem, arg: s };
     if s.is_empty() || s.len() > 10 || !s.iter().all(u8::is_ascii_digit) {
         return Err(bad);
     }
     let v = s.iter().fold(0u64, |v, d| v * 10 + u64::from(d - b'0'));
-    if (min..=max).contains(&v) { Ok(v) } else { Err(bad) }
+    if (range.min..=range.max).contains(&v) { Ok(v) } else { Err(bad) }
 }
 
 impl UsageError<'_> {
     /// The one-line message of `program`, newline included.
     pub fn write(&self, out: &mut crate::buf::Buf, program: &str) {
         let program = program.as_bytes();
-        out.push(program).push(b": ").push(self.problem.as_bytes()).push(b" '").push(self.arg);
-        out.push(b"'").push(self.hint.as_bytes()).push(b" (see ").push(program).push(b" --help)\n");
+        out.push(program).push(b": ").push(self.problem.text.as_bytes()).push(b" '").push(self.arg);
+        out.push(b"'").push(self.problem.hint.as_bytes()).push(b" (see ").push(program).push(b" --help)\n");
     }
 }
 

@@ -44,15 +44,14 @@ impl Stage {
             let parsed = match option {
                 b"-h" | b"--help" => stage.usage(sleep.is_some(), about),
                 b"-p" | b"--port" => match value() {
-                    Some(v) => config::parse_port(v).map(|p| stage.port = p),
+                    Some(v) => config::number(v, &config::PORT).map(|p| stage.port = p as u16),
                     None => Err(needs_value(option)),
                 },
                 b"--sleep" if sleep.is_some() => match value() {
-                    Some(v) => config::number(v, 0, 3600, "invalid sleep", ": expected seconds from 0 to 3600")
-                        .map(|s| stage.sleep = s as u32),
+                    Some(v) => config::number(v, &SLEEP).map(|s| stage.sleep = s as u32),
                     None => Err(needs_value(option)),
                 },
-                _ => Err(config::UsageError { problem: "unknown option", arg, hint: "" }),
+                _ => Err(config::UsageError { problem: &config::UNKNOWN_OPTION, arg }),
             };
             if let Err(e) = parsed {
                 let mut line = Buf::new();
@@ -99,8 +98,14 @@ impl Stage {
 }
 
 fn needs_value(option: &[u8]) -> config::UsageError<'_> {
-    config::UsageError { problem: "option needs a value:", arg: option, hint: "" }
+    config::UsageError { problem: &config::NEEDS_VALUE, arg: option }
 }
+
+const SLEEP: config::Range = config::Range {
+    min: 0,
+    max: 3600,
+    problem: config::Problem { text: "invalid sleep", hint: ": expected seconds from 0 to 3600" },
+};
 
 /// The result of `syscall`, or, as the article's Python would raise, the end of the
 /// process: `accept: too many open files (EMFILE)` on stderr, exit status 1.
