@@ -16,8 +16,9 @@ static STOP: AtomicBool = AtomicBool::new(false);
 /// Set by a second SIGINT: do not wait for the children.
 static FORCE: AtomicBool = AtomicBool::new(false);
 
-/// The listening socket while the parent may block in `accept4` on it, else -1.
-static LISTENER: AtomicI32 = AtomicI32::new(-1);
+/// The listening socket plus one while the parent may block in `accept4` on it, else 0
+/// (a zero start puts the static in .bss, not in a .data section of its own).
+static LISTENER: AtomicI32 = AtomicI32::new(0);
 
 /// Installs the handlers; forked children inherit them.
 #[cfg(feature = "start")]
@@ -58,7 +59,7 @@ extern "C" fn on_stop(sig: i32) {
     if STOP.swap(true, SeqCst) && sig == Signal::INT.as_raw() {
         FORCE.store(true, SeqCst);
     }
-    let fd = LISTENER.load(SeqCst);
+    let fd = LISTENER.load(SeqCst) - 1;
     if fd >= 0 {
         // SAFETY: `arm` stores only the parent's open listening socket, and `disarm`
         // clears it before that socket is closed or a child copies this static.
@@ -68,13 +69,13 @@ extern "C" fn on_stop(sig: i32) {
 
 /// Lets SIGTERM/SIGINT shut `listener` down; call before checking `stopping`.
 pub fn arm(listener: BorrowedFd<'_>) {
-    LISTENER.store(listener.as_raw_fd(), SeqCst);
+    LISTENER.store(listener.as_raw_fd() + 1, SeqCst);
 }
 
 /// Before `fork` and before closing the listener: a child, whose copy of the socket is
 /// the parent's too, must never shut it down, and a closed descriptor must not be.
 pub fn disarm() {
-    LISTENER.store(-1, SeqCst);
+    LISTENER.store(0, SeqCst);
 }
 
 pub fn stopping() -> bool {
