@@ -7,8 +7,9 @@
 //!
 //! The lexer accepts exactly what `httparse` 1.10 accepts by default, except raw bytes
 //! 0x80-0xFF in the request target, which it passes on unchecked where httparse requires
-//! UTF-8. `httparse` costs 3.5 KB of the binary; it stays the reference: the unit tests
-//! and the fuzz target compare the two on every input.
+//! UTF-8. httparse made the binary 2.6 KB larger than this lexer does, against a 24 KiB
+//! bound; it stays the reference: the unit tests and the fuzz target compare the two on
+//! every input (`super::reference`).
 
 use super::{HEAD_MAX, Status};
 
