@@ -61,7 +61,8 @@ pub struct Message<'a> {
     pub len: usize,
 }
 
-const BAD: Head = Head::Complete(Verdict::reject(Status::BadRequest));
+/// 400: what the lexer and the judge answer to a malformed head.
+const BAD: Verdict = Verdict::reject(Status::BadRequest);
 
 impl<'a> Message<'a> {
     /// `*( CRLF ) method SP request-target SP HTTP-version CRLF *( field-line CRLF ) CRLF`.
@@ -113,7 +114,7 @@ fn word(buf: &[u8], start: usize, class: fn(u8) -> bool, delim: u8) -> Result<(&
     match buf.get(end) {
         None => Err(Head::Partial),
         Some(&b) if b == delim && end > start => Ok((buf.get(start..end).unwrap_or(&[]), end + 1)),
-        Some(_) => Err(BAD),
+        Some(_) => Err(Head::Complete(BAD)),
     }
 }
 
@@ -123,7 +124,7 @@ fn line_end(buf: &[u8], at: usize) -> Result<usize, Head> {
         (Some(b'\n'), _) => Ok(at + 1),
         (Some(b'\r'), Some(b'\n')) => Ok(at + 2),
         (None, _) | (Some(b'\r'), None) => Err(Head::Partial),
-        _ => Err(BAD),
+        _ => Err(Head::Complete(BAD)),
     }
 }
 
@@ -136,14 +137,14 @@ fn version(buf: &[u8], at: usize) -> Result<(u8, usize), Head> {
             None => return Err(Head::Partial),
             Some(&b) if b == want => {}
             Some(b) if i == 5 && b.is_ascii_digit() => return Err(unsupported),
-            Some(_) => return Err(BAD),
+            Some(_) => return Err(Head::Complete(BAD)),
         }
     }
     match buf.get(at + 7) {
         None => Err(Head::Partial),
         Some(&b @ (b'0' | b'1')) => Ok((b - b'0', at + 8)),
         Some(b) if b.is_ascii_digit() => Err(unsupported),
-        Some(_) => Err(BAD),
+        Some(_) => Err(Head::Complete(BAD)),
     }
 }
 
@@ -178,7 +179,6 @@ fn at_limit(buf: &[u8]) -> Verdict {
 }
 
 fn judge(message: &Message<'_>) -> Verdict {
-    let bad = Verdict::reject(Status::BadRequest);
     let http11 = message.minor == 1;
     let (mut hosts, mut length, mut chunked) = (0, None, None);
     for (name, value) in message.fields() {
@@ -186,14 +186,14 @@ fn judge(message: &Message<'_>) -> Verdict {
             // RFC 9112 §3.2: exactly one Host, and a valid one.
             hosts += 1;
             if hosts > 1 || !value.iter().all(|&b| is_host_byte(b)) {
-                return bad;
+                return BAD;
             }
         } else if is(name, b"content-length") {
             // RFC 9112 §6.3: an invalid Content-Length is an unrecoverable framing error.
             match (decimal(value), length) {
                 (Some(n), None) => length = Some(n),
                 (Some(n), Some(m)) if n == m => {}
-                _ => return bad,
+                _ => return BAD,
             }
         } else if is(name, b"transfer-encoding") {
             // RFC 9112 §6.1: chunked must be the final coding; repeated fields are one list.
@@ -202,18 +202,18 @@ fn judge(message: &Message<'_>) -> Verdict {
         }
     }
     if http11 && hosts == 0 {
-        return bad;
+        return BAD;
     }
     // RFC 9112 §6.1-6.3: Transfer-Encoding with Content-Length, in HTTP/1.0, or not
     // ending in chunked leaves the body's end unknown: reject.
     if chunked.is_some() && (length.is_some() || !http11 || chunked == Some(false)) {
-        return bad;
+        return BAD;
     }
 
     let (method, target) = (message.method, message.target);
     let status = match method {
         b"GET" | b"HEAD" if target.starts_with(b"/") || is_absolute(target) => Status::Ok,
-        b"GET" | b"HEAD" => return bad, // `*` or authority-form is for OPTIONS or CONNECT only
+        b"GET" | b"HEAD" => return BAD, // `*` or authority-form is for OPTIONS or CONNECT only
         b"POST" | b"PUT" | b"DELETE" | b"CONNECT" | b"OPTIONS" | b"TRACE" | b"PATCH" => Status::MethodNotAllowed,
         _ => Status::NotImplemented,
     };
