@@ -1,7 +1,7 @@
 //! forkhttpd when the world is unkind: slow clients, long runs, life as PID 1.
 
 mod common;
-use common::{Server, Signal, bin, children, fd_count, kill, read_to_close, split, wait_for, zombies};
+use common::{Server, Signal, bin, children, fd_count, kill, only_child, read_to_close, split, wait_for, zombies};
 use std::io::Write;
 use std::net::TcpStream;
 use std::process::Command;
@@ -248,10 +248,12 @@ fn when_fork_fails_clients_get_503_and_the_parent_recovers() {
 fn a_child_killed_by_a_signal_is_logged() {
     let server = Server::start(&["--quiet"]);
     server.exchange(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+    // The first child may still be there, exiting or unreaped: the next one counted
+    // must be the one held open below.
+    wait_for(Duration::from_secs(5), || children(server.pid()).is_empty());
     let mut s = server.connect();
     s.write_all(b"GET / HTTP/1.1\r\n").unwrap();
-    wait_for(Duration::from_secs(5), || children(server.pid()).len() == 1);
-    let child = children(server.pid())[0].0;
+    let child = only_child(server.pid());
     kill(child, Signal::KILL);
     server.wait_event(&format!("child {child} killed by signal 9 (SIGKILL)"));
     assert_eq!(server.events().len(), 1, "only the killed child: {:?}", server.events());
@@ -291,8 +293,7 @@ fn after_the_grace_period_the_children_left_are_killed() {
     let mut server = Server::start(&["--grace", "1", "--timeout", "30", "--quiet"]);
     let mut stuck = server.connect();
     stuck.write_all(b"GET / HTTP/1.1\r\n").unwrap();
-    wait_for(Duration::from_secs(5), || children(server.pid()).len() == 1);
-    let child = children(server.pid())[0].0;
+    let child = only_child(server.pid());
     let start = Instant::now();
     server.signal(Signal::TERM);
     assert_eq!(server.wait_exit(Duration::from_secs(5)).code(), Some(0));

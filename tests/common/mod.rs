@@ -189,6 +189,20 @@ pub fn children(ppid: u32) -> Vec<(u32, char)> {
     found
 }
 
+/// Waits until `ppid` has exactly one child and returns its pid, taken from the same
+/// look at /proc that counted it: a second look may find that child already gone.
+pub fn only_child(ppid: u32) -> u32 {
+    let mut pid = 0;
+    wait_for(Duration::from_secs(5), || match children(ppid)[..] {
+        [(only, _)] => {
+            pid = only;
+            true
+        }
+        _ => false,
+    });
+    pid
+}
+
 pub fn zombies(ppid: u32) -> usize {
     children(ppid).iter().filter(|(_, state)| *state == 'Z').count()
 }
