@@ -132,7 +132,7 @@ fn write_v6(out: &mut Buf, ip: &Ipv6Addr) {
         if i > 0 && i != skip.end {
             out.byte(b':');
         }
-        out.hex(groups.get(i).copied().unwrap_or(0));
+        out.hex(u64::from(groups.get(i).copied().unwrap_or(0)));
         i += 1;
     }
 }

@@ -62,16 +62,18 @@ impl Buf {
     }
 
     /// Appends `v` in lowercase hexadecimal without leading zeros.
-    pub fn hex(&mut self, v: u16) -> &mut Self {
-        let mut started = false;
-        for shift in [12, 8, 4, 0] {
+    #[inline(never)]
+    pub fn hex(&mut self, v: u64) -> &mut Self {
+        // Digits from the highest non-zero one; at least one for 0.
+        let mut shift = (63 - v.leading_zeros().min(63)) & !3;
+        loop {
             let d = ((v >> shift) & 0xf) as u8;
-            if d != 0 || started || shift == 0 {
-                started = true;
-                self.byte(if d < 10 { b'0' + d } else { b'a' + d - 10 });
+            self.byte(if d < 10 { b'0' + d } else { b'a' + d - 10 });
+            if shift == 0 {
+                return self;
             }
+            shift -= 4;
         }
-        self
     }
 
     pub fn as_bytes(&self) -> &[u8] {
@@ -92,7 +94,8 @@ mod tests {
         let mut b = Buf::new();
         b.num(0).byte(b' ').num(42).byte(b' ').num(u64::MAX).byte(b' ').num_width(7, 2);
         b.byte(b' ').num_width(1994, 2).byte(b' ').hex(0).byte(b' ').hex(0xfe80).byte(b' ').hex(0x0db8);
-        assert_eq!(b.as_bytes(), b"0 42 18446744073709551615 07 1994 0 fe80 db8");
+        b.byte(b' ').hex(0xf).byte(b' ').hex(0x10).byte(b' ').hex(u64::MAX).byte(b' ').hex(1 << 63);
+        assert_eq!(b.as_bytes(), b"0 42 18446744073709551615 07 1994 0 fe80 db8 f 10 ffffffffffffffff 8000000000000000");
     }
 
     #[test]
