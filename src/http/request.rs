@@ -225,9 +225,9 @@ fn judge(message: &Message<'_>) -> Verdict {
     }
 }
 
-/// `word` is `lower` in any case. (`<[u8]>::eq_ignore_ascii_case` is 250 bytes of code
+/// `word` is `lower` in any case (`lower` being lowercase). (`<[u8]>::eq_ignore_ascii_case` is 250 bytes of code
 /// made for long strings.)
-fn is(word: &[u8], lower: &[u8]) -> bool {
+pub(crate) fn is(word: &[u8], lower: &[u8]) -> bool {
     word.len() == lower.len() && word.iter().zip(lower).all(|(a, b)| a.to_ascii_lowercase() == *b)
 }
 
@@ -236,12 +236,12 @@ fn is_host_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'!' | b'$'..=b',' | b';' | b'=' | b':' | b'[' | b']')
 }
 
-/// `1*DIGIT` that fits in a u64.
-fn decimal(s: &[u8]) -> Option<u64> {
-    if s.is_empty() || s.len() > 19 || !s.iter().all(u8::is_ascii_digit) {
+/// `1*DIGIT` that fits in a u64 (`Range` uses it too).
+pub(crate) fn decimal(s: &[u8]) -> Option<u64> {
+    if s.is_empty() {
         return None;
     }
-    Some(s.iter().fold(0, |n, d| n * 10 + u64::from(d - b'0')))
+    s.iter().try_fold(0u64, |n, &d| if d.is_ascii_digit() { n.checked_mul(10)?.checked_add(u64::from(d - b'0')) } else { None })
 }
 
 /// absolute-form (RFC 9112 §3.2.2): `scheme://…`, a scheme being a letter, then letters,
@@ -308,6 +308,7 @@ mod tests {
             b"GET / HTTP/1.1\r\nHost: a\r\n folded\r\n\r\n",                    // obs-fold
             b"GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 1x\r\n\r\n",         // bad length
             b"GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
+            b"GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 18446744073709551616\r\n\r\n", // over u64
             b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n",
             b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\n\r\n", // chunked not last
             b"POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n",          // TE in 1.0
@@ -335,6 +336,8 @@ mod tests {
         assert!(v(b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\n"));
         assert!(v(b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"));
         assert!(!v(b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n"));
+        assert!(v(b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 18446744073709551615\r\n\r\n"));
+        assert!(!v(b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 000000000000000000000000\r\n\r\n"));
         assert!(!v(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n"));
     }
 
