@@ -1,12 +1,14 @@
 //! HTTP/1.x, as much as forkhttpd speaks: read a request head, decide the status, write
-//! the response. Reading the head is `request`, the answer is `response`, and the `Date`
-//! header's clock text is `date`.
+//! the response. Reading the head is `request`, the answer is `response`, HTTP-dates are
+//! `date`; the request target's path is `target`, `Range` is `range`, entity tags are
+//! `etag`. Bytes only: nothing here makes a syscall.
 
 pub mod date;
 #[cfg(any(test, feature = "reference"))]
 pub mod reference;
 pub mod request;
 pub mod response;
+pub mod target;
 
 /// The most a request head may take: a head that has not ended by then gets 431 (or
 /// 414 when even the request line has not ended).
