@@ -4,6 +4,7 @@
 //! `etag`. Bytes only: nothing here makes a syscall.
 
 pub mod date;
+pub mod etag;
 pub mod range;
 #[cfg(any(test, feature = "reference"))]
 pub mod reference;
