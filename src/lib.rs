@@ -17,6 +17,7 @@ pub mod children;
 pub mod clock;
 pub mod config;
 pub mod errno;
+pub mod files;
 pub mod http;
 pub mod listener;
 pub mod log;
