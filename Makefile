@@ -10,7 +10,7 @@ STAGE ?= forkhttpd
 # What the tests (and make trace) run besides cargo: a tracer, a real HTTP client, bc.
 TEST_TOOLS := strace curl bc
 
-# The fuzz target (fuzz/): how long `make fuzz` runs it.
+# The fuzz targets (fuzz/): how long `make fuzz` runs them, in all.
 FUZZ_SECONDS ?= 60
 
 .PHONY: build run test size bench trace fuzz clean test-tools
@@ -41,13 +41,18 @@ bench: build
 trace: build test-tools
 	./tools/trace $(STAGE)
 
-# Request parsing and the response it earns, under libFuzzer for $(FUZZ_SECONDS) s, from the
-# committed seeds in fuzz/corpus/request; what it finds new goes to a temporary folder.
+# The fuzz targets (fuzz/), under libFuzzer for $(FUZZ_SECONDS) s in all, half each:
+# `request` (request parsing and the response it earns) and `parsers` (the request target,
+# Range, HTTP-dates, entity tags, MIME types), from the committed seeds in
+# fuzz/corpus/<target>; what they find new goes to a temporary folder.
 # Needs the nightly toolchain; installs cargo-fuzz from crates.io when missing.
 fuzz:
 	@cargo +nightly --version >/dev/null 2>&1 || { echo "make fuzz needs the nightly toolchain: rustup toolchain install nightly" >&2; exit 1; }
 	@command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
-	@found=$$(mktemp -d); cargo +nightly fuzz run request $$found fuzz/corpus/request -- -max_total_time=$(FUZZ_SECONDS); status=$$?; rm -rf $$found; exit $$status
+	@half=$$(( ($(FUZZ_SECONDS) + 1) / 2 )); for target in request parsers; do \
+	  found=$$(mktemp -d); cargo +nightly fuzz run $$target $$found fuzz/corpus/$$target -- -max_total_time=$$half; \
+	  status=$$?; rm -rf $$found; [ $$status = 0 ] || exit $$status; \
+	done
 
 clean:
 	$(CARGO) clean
