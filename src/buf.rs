@@ -76,6 +76,17 @@ impl Buf {
         }
     }
 
+    /// Empties the buffer for the next piece.
+    pub fn clear(&mut self) -> &mut Self {
+        self.len = 0;
+        self
+    }
+
+    /// How many more bytes fit.
+    pub fn room(&self) -> usize {
+        CAPACITY - self.len
+    }
+
     pub fn as_bytes(&self) -> &[u8] {
         self.bytes.get(..self.len).unwrap_or(&[])
     }

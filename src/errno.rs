@@ -6,7 +6,7 @@ use crate::buf::Buf;
 use rustix::io::Errno;
 
 /// The errnos forkhttpd and the stages can meet, in the order of [`TEXTS`].
-const ERRNOS: [Errno; 17] = [
+const ERRNOS: [Errno; 21] = [
     Errno::ACCESS,
     Errno::ADDRINUSE,
     Errno::ADDRNOTAVAIL,
@@ -18,10 +18,14 @@ const ERRNOS: [Errno; 17] = [
     Errno::CONNRESET,
     Errno::INTR,
     Errno::INVAL,
+    Errno::IO,
     Errno::MFILE,
     Errno::NFILE,
     Errno::NOBUFS,
+    Errno::NOENT,
     Errno::NOMEM,
+    Errno::NOSYS,
+    Errno::NOTDIR,
     Errno::PERM,
     Errno::PIPE,
 ];
@@ -39,10 +43,14 @@ connection aborted (ECONNABORTED)
 connection reset by peer (ECONNRESET)
 interrupted system call (EINTR)
 invalid argument (EINVAL)
+input/output error (EIO)
 too many open files (EMFILE)
 too many open files in system (ENFILE)
 no buffer space available (ENOBUFS)
+no such file or directory (ENOENT)
 out of memory (ENOMEM)
+function not implemented (ENOSYS)
+not a directory (ENOTDIR)
 operation not permitted (EPERM)
 broken pipe (EPIPE)";
 
@@ -67,7 +75,7 @@ pub fn write(out: &mut Buf, e: Errno) {
 }
 
 /// Entry `i` of `table`, entries separated by `sep`.
-fn nth(table: &'static str, sep: u8, i: usize) -> Option<&'static [u8]> {
+pub(crate) fn nth(table: &'static str, sep: u8, i: usize) -> Option<&'static [u8]> {
     table.as_bytes().split(move |&b| b == sep).nth(i)
 }
 

@@ -1,47 +1,97 @@
-//! The response: status line, `Date`, `Content-Type`, `Content-Length`, `Connection: close`
-//! (and `Allow` on 405, `Retry-After` on 503), then the body, in one buffer for one `send`.
+//! Response heads: the status line and `Date`, header lines, the closing `Connection:
+//! close`; and the whole `text/plain` responses of the Hello server and of every error,
+//! each assembled in one buffer for one `send`.
 
 use super::{Status, date};
 use crate::buf::Buf;
 
-/// What `GET` and `HEAD` get, on any path.
+/// What `GET` and `HEAD` get, on any path, from the Hello server.
 pub const HELLO: &[u8] = b"Hello, World!\n";
 
-/// Appends the response for `status` at time `unix`; returns the length of the body sent
-/// (0 for HEAD), which the access log reports.
-pub fn write(out: &mut Buf, status: Status, head_only: bool, unix: i64) -> usize {
-    let code = u64::from(status.code());
-    let reason = status.reason().as_bytes();
-    // Errors explain themselves in the body too: "404 Not Found\n".
-    let body_len = match status {
-        Status::Ok => HELLO.len(),
-        _ => 3 + 1 + reason.len() + 1,
-    };
-    out.push(b"HTTP/1.1 ").num(code).byte(b' ').push(reason).push(b"\r\nDate: ");
+/// `HTTP/1.1 CODE REASON` and the `Date` header for time `unix`.
+pub fn start(out: &mut Buf, status: Status, unix: i64) {
+    out.push(b"HTTP/1.1 ").num(status.code().into()).byte(b' ').push(status.reason());
+    out.push(b"\r\nDate: ");
     date::write(out, unix);
-    out.push(b"\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ").num(body_len as u64);
+    out.push(b"\r\n");
+}
+
+/// `NAME: ` — the caller appends the value, then [`line_end`].
+pub fn field<'b>(out: &'b mut Buf, name: &[u8]) -> &'b mut Buf {
+    out.push(name).push(b": ")
+}
+
+pub fn line_end(out: &mut Buf) {
+    out.push(b"\r\n");
+}
+
+/// `Content-Type` and `Content-Length`.
+pub fn content(out: &mut Buf, content_type: &[u8], length: u64) {
+    field(out, b"Content-Type").push(content_type).push(b"\r\nContent-Length: ").num(length).push(b"\r\n");
+}
+
+/// The last header, and the empty line that ends the head.
+pub fn end(out: &mut Buf) {
+    out.push(b"Connection: close\r\n\r\n");
+}
+
+/// The type of every body this module writes.
+const TEXT: &[u8] = b"text/plain; charset=utf-8";
+
+/// The head of a `text/plain` response for `status` whose body is `len` bytes long, with
+/// the field that status requires (`Allow` on 405, `Retry-After` on 503). The caller may
+/// add fields, then calls [`end`].
+pub fn text_head(out: &mut Buf, status: Status, len: u64, unix: i64) {
+    start(out, status, unix);
+    content(out, TEXT, len);
     match status {
-        Status::MethodNotAllowed => out.push(b"\r\nAllow: GET, HEAD"),
+        Status::MethodNotAllowed => out.push(b"Allow: GET, HEAD\r\n"),
         // Only when the parent cannot fork: a child will likely exit within a second.
-        Status::ServiceUnavailable => out.push(b"\r\nRetry-After: 1"),
+        Status::ServiceUnavailable => out.push(b"Retry-After: 1\r\n"),
         _ => out,
     };
-    out.push(b"\r\nConnection: close\r\n\r\n");
+}
+
+/// An error's body: `404 Not Found\n`; returns its length.
+pub fn error_body(out: &mut Buf, status: Status) -> u64 {
+    let before = out.as_bytes().len();
+    out.num(status.code().into()).byte(b' ').push(status.reason()).byte(b'\n');
+    (out.as_bytes().len() - before) as u64
+}
+
+/// The length of `status`'s error body.
+pub fn error_len(status: Status) -> u64 {
+    3 + 1 + status.reason().len() as u64 + 1
+}
+
+/// Appends Hello's response (`Status::Ok`) or an error's at time `unix`; returns the
+/// length of the body sent (0 for HEAD), which the access log reports.
+pub fn write(out: &mut Buf, status: Status, head_only: bool, unix: i64) -> u64 {
+    let len = match status {
+        Status::Ok => HELLO.len() as u64,
+        _ => error_len(status),
+    };
+    text_head(out, status, len, unix);
+    end(out);
     if head_only {
         return 0;
     }
     match status {
-        Status::Ok => out.push(HELLO),
-        _ => out.num(code).byte(b' ').push(reason).byte(b'\n'),
-    };
-    body_len
+        Status::Ok => {
+            out.push(HELLO);
+        }
+        _ => {
+            error_body(out, status);
+        }
+    }
+    len
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn text(status: Status, head_only: bool) -> (String, usize) {
+    fn text(status: Status, head_only: bool) -> (String, u64) {
         let mut out = Buf::new();
         let n = write(&mut out, status, head_only, 784_111_777);
         assert!(!out.is_full());
@@ -69,18 +119,22 @@ mod tests {
     fn errors_carry_their_own_length() {
         for s in [
             Status::BadRequest,
+            Status::Forbidden,
+            Status::NotFound,
             Status::MethodNotAllowed,
             Status::RequestTimeout,
             Status::UriTooLong,
+            Status::RangeNotSatisfiable,
             Status::HeaderFieldsTooLarge,
+            Status::InternalServerError,
             Status::NotImplemented,
             Status::ServiceUnavailable,
             Status::VersionNotSupported,
         ] {
             let (t, n) = text(s, false);
             let (head, body) = t.split_once("\r\n\r\n").unwrap();
-            assert_eq!(body, format!("{} {}\n", s.code(), s.reason()));
-            assert_eq!(n, body.len());
+            assert_eq!(body, format!("{} {}\n", s.code(), String::from_utf8_lossy(s.reason())));
+            assert_eq!(n, body.len() as u64);
             assert!(head.contains(&format!("\r\nContent-Length: {n}\r\n")));
             assert_eq!(head.contains("\r\nAllow: GET, HEAD\r\n"), s == Status::MethodNotAllowed);
             assert_eq!(head.contains("\r\nRetry-After: 1\r\n"), s == Status::ServiceUnavailable);
