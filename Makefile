@@ -8,7 +8,7 @@ PORT  ?= 8888
 STAGE ?= forkhttpd
 
 # What the tests (and make trace) run besides cargo: a tracer, a real HTTP client, bc.
-TEST_TOOLS := strace curl bc
+TEST_TOOLS := strace curl bc wget
 
 # The fuzz targets (fuzz/): how long `make fuzz` runs them, in all.
 FUZZ_SECONDS ?= 60
@@ -25,9 +25,9 @@ run: build
 test: build test-tools
 	$(CARGO) test
 
-# Stripped size: what a `FROM scratch` image carries. Fails above SIZE_LIMIT (24 KiB, the
+# Stripped size: what a `FROM scratch` image carries. Fails above SIZE_LIMIT (40 KiB, the
 # bound the project set itself), so CI notices a change that outgrows it.
-SIZE_LIMIT ?= 24576
+SIZE_LIMIT ?= 40960
 size: build
 	@strip -o target/forkhttpd.stripped $(BIN)
 	@echo "$(BIN): $$(stat -c %s $(BIN)) bytes, $$(stat -c %s target/forkhttpd.stripped) bytes stripped (limit $(SIZE_LIMIT))"

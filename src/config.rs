@@ -5,7 +5,13 @@ use core::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 /// How the server runs.
 #[derive(Debug, PartialEq, Eq)]
-pub struct Config {
+pub struct Config<'a> {
+    /// The directory to serve; none: the Hello server.
+    pub dir: Option<&'a [u8]>,
+    /// HTML listings for directories without `index.html`.
+    pub list: bool,
+    /// The ids to run as once the socket is bound.
+    pub user: Option<Ids>,
     pub addr: SocketAddr,
     pub backlog: i32,
     /// No access log.
@@ -18,6 +24,13 @@ pub struct Config {
     pub grace: u32,
 }
 
+/// `--user UID[:GID]`; without `:GID` the group is the same number as the user.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Ids {
+    pub uid: u32,
+    pub gid: u32,
+}
+
 pub const DEFAULT_PORT: u16 = 8888;
 pub const DEFAULT_BACKLOG: i32 = 1024;
 pub const DEFAULT_TIMEOUT: u32 = 10;
@@ -26,8 +39,8 @@ pub const DEFAULT_GRACE: u32 = 10;
 
 /// What the command line asks for.
 #[derive(Debug, PartialEq, Eq)]
-pub enum Command {
-    Serve(Config),
+pub enum Command<'a> {
+    Serve(Config<'a>),
     Help,
     Version,
 }
@@ -81,12 +94,18 @@ const GRACE: Range = Range {
     max: 86400,
     problem: Problem { text: "invalid grace", hint: ": expected whole seconds from 0 to 86400" },
 };
+const ID: Range = Range {
+    min: 0,
+    max: u32::MAX as u64 - 1,
+    problem: Problem { text: "invalid user", hint: ": expected UID or UID:GID, numbers (a scratch image has no /etc/passwd)" },
+};
 
 pub const HELP: &str = "\
-Usage: forkhttpd [OPTIONS]
+Usage: forkhttpd [OPTIONS] [DIR]
 
-A tiny static HTTP server that forks a process per connection and answers
-GET and HEAD on any path with 'Hello, World!'.
+A tiny static HTTP server that forks a process per connection. With DIR, it
+serves the files under DIR; without, it answers GET and HEAD on any path with
+'Hello, World!'.
 
 Options:
   -p, --port PORT       TCP port, 0 for any free one (default: $PORT, else 8888)
@@ -98,6 +117,9 @@ Options:
       --grace SECS      time requests in flight get after SIGTERM/SIGINT before
                         they are killed, 0-86400 (default: 10)
   -q, --quiet           no access log
+      --list            HTML listings of directories without index.html
+  -u, --user UID[:GID]  run as these numeric ids once the port is bound
+                        (GID defaults to UID)
   -h, --help            print this help and exit
   -V, --version         print the version and exit
 
@@ -105,8 +127,12 @@ Prints 'Serving HTTP on port PORT ...', then an access-log line per request on
 stdout; its own events go to stderr. SIGTERM or SIGINT stops accepting and lets
 requests in flight finish (up to --grace); a second SIGINT kills them at once.
 
+Files are opened with openat2(RESOLVE_BENEATH): the kernel refuses every path,
+symlink included, that leads out of DIR, so DIR needs no chroot. Dotfiles are
+not served (but /.well-known/ is).
+
 Exit status: 0 after SIGTERM/SIGINT, 130 after a second SIGINT, 1 if the socket
-cannot be set up, 2 for a bad command line.
+cannot be set up or the ids not taken, 2 for a bad command line or DIR.
 ";
 
 /// Parses the arguments after the program name. `env_port` is `$PORT`, used when no
@@ -114,7 +140,10 @@ cannot be set up, 2 for a bad command line.
 pub fn parse<'a>(
     mut args: impl Iterator<Item = &'a [u8]>,
     env_port: Option<&'a [u8]>,
-) -> Result<Command, UsageError<'a>> {
+) -> Result<Command<'a>, UsageError<'a>> {
+    let mut dir = None;
+    let mut list = false;
+    let mut user = None;
     let mut port = None;
     let mut ip = IpAddr::V4(Ipv4Addr::UNSPECIFIED);
     let mut backlog = DEFAULT_BACKLOG;
@@ -127,13 +156,15 @@ pub fn parse<'a>(
         // `--name=value` as well as `--name value`.
         let (name, inline) = split_option(arg);
         let mut value = || inline.or_else(|| args.next()).ok_or(UsageError { problem: &NEEDS_VALUE, arg: name });
-        if inline.is_some() && matches!(name, b"--help" | b"--version" | b"--quiet") {
+        if inline.is_some() && matches!(name, b"--help" | b"--version" | b"--quiet" | b"--list") {
             return Err(UsageError { problem: &TAKES_NO_VALUE, arg });
         }
         match name {
             b"-h" | b"--help" => return Ok(Command::Help),
             b"-V" | b"--version" => return Ok(Command::Version),
             b"-q" | b"--quiet" => quiet = true,
+            b"--list" => list = true,
+            b"-u" | b"--user" => user = Some(parse_ids(value()?)?),
             b"-p" | b"--port" => port = Some(number(value()?, &PORT)? as u16),
             b"-b" | b"--bind" => ip = parse_ip(value()?)?,
             b"--backlog" => backlog = number(value()?, &BACKLOG)? as i32,
@@ -141,6 +172,7 @@ pub fn parse<'a>(
             b"-c" | b"--max-children" => max_children = number(value()?, &MAX_CHILDREN)? as usize,
             b"--grace" => grace = number(value()?, &GRACE)? as u32,
             _ if name.starts_with(b"-") => return Err(UsageError { problem: &UNKNOWN_OPTION, arg: name }),
+            _ if dir.is_none() => dir = Some(arg),
             _ => return Err(UsageError { problem: &UNEXPECTED, arg }),
         }
     }
@@ -150,7 +182,20 @@ pub fn parse<'a>(
         (None, Some(p)) => number(p, &PORT).map_err(|e| UsageError { problem: &ENV_PORT, ..e })? as u16,
         (None, None) => DEFAULT_PORT,
     };
-    Ok(Command::Serve(Config { addr: SocketAddr::new(ip, port), backlog, quiet, timeout, max_children, grace }))
+    let addr = SocketAddr::new(ip, port);
+    Ok(Command::Serve(Config { dir, list, user, addr, backlog, quiet, timeout, max_children, grace }))
+}
+
+/// `UID` or `UID:GID`.
+fn parse_ids(s: &[u8]) -> Result<Ids, UsageError<'_>> {
+    let bad = |_| UsageError { problem: &ID.problem, arg: s };
+    let mut parts = s.splitn(2, |&b| b == b':');
+    let uid = number(parts.next().unwrap_or(s), &ID).map_err(bad)? as u32;
+    let gid = match parts.next() {
+        Some(g) => number(g, &ID).map_err(bad)? as u32,
+        None => uid,
+    };
+    Ok(Ids { uid, gid })
 }
 
 /// `--name=value` as `(--name, Some(value))`; any other argument as `(arg, None)`.
@@ -190,7 +235,7 @@ impl UsageError<'_> {
 mod tests {
     use super::*;
 
-    fn run(args: &[&str], env: Option<&'static str>) -> Result<Command, String> {
+    fn run(args: &[&'static str], env: Option<&'static str>) -> Result<Command<'static>, String> {
         parse(args.iter().map(|a| a.as_bytes()), env.map(str::as_bytes)).map_err(|e| {
             let mut b = crate::buf::Buf::new();
             e.write(&mut b, "forkhttpd");
@@ -198,7 +243,7 @@ mod tests {
         })
     }
 
-    fn serve(args: &[&str], env: Option<&'static str>) -> Config {
+    fn serve(args: &[&'static str], env: Option<&'static str>) -> Config<'static> {
         match run(args, env) {
             Ok(Command::Serve(c)) => c,
             other => panic!("{other:?}"),
@@ -210,6 +255,22 @@ mod tests {
         let c = serve(&[], None);
         assert_eq!(c.addr, "0.0.0.0:8888".parse().unwrap());
         assert_eq!((c.backlog, c.quiet, c.timeout, c.max_children, c.grace), (1024, false, 10, 1024, 10));
+        assert_eq!((c.dir, c.list, c.user), (None, false, None));
+    }
+
+    #[test]
+    fn a_directory_and_its_options() {
+        let c = serve(&["--list", "./public", "-u", "65534"], None);
+        assert_eq!((c.dir, c.list, c.user), (Some(&b"./public"[..]), true, Some(Ids { uid: 65534, gid: 65534 })));
+        assert_eq!(serve(&["--user=1000:100", "/srv"], None).user, Some(Ids { uid: 1000, gid: 100 }));
+        assert_eq!(run(&["a", "b"], None).unwrap_err(), "forkhttpd: unexpected argument 'b' (see forkhttpd --help)\n");
+        for bad in ["nobody", "1:", ":1", "1:2:3", "-1", "4294967295", ""] {
+            assert!(
+                run(&["-u", bad], None).unwrap_err().starts_with(&format!("forkhttpd: invalid user '{bad}': expected UID")),
+                "{bad}"
+            );
+        }
+        assert!(run(&["--list=yes"], None).is_err());
     }
 
     #[test]
@@ -232,9 +293,8 @@ mod tests {
 
     #[test]
     fn errors_name_the_culprit() {
-        let err = |args: &[&str], env| run(args, env).unwrap_err();
+        let err = |args: &[&'static str], env| run(args, env).unwrap_err();
         assert_eq!(err(&["--frob"], None), "forkhttpd: unknown option '--frob' (see forkhttpd --help)\n");
-        assert_eq!(err(&["x"], None), "forkhttpd: unexpected argument 'x' (see forkhttpd --help)\n");
         assert_eq!(err(&["-p"], None), "forkhttpd: option needs a value: '-p' (see forkhttpd --help)\n");
         assert_eq!(
             err(&["-p", "65536"], None),

@@ -19,6 +19,7 @@ pub mod config;
 pub mod errno;
 pub mod files;
 pub mod http;
+pub mod ids;
 pub mod listener;
 pub mod log;
 pub mod server;

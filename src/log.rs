@@ -47,12 +47,30 @@ pub fn serving(port: u16) {
     stdout(line.as_bytes());
 }
 
+/// Why a response was cut short: the access log says so after its fields.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Cut {
+    /// The client went away (EPIPE, ECONNRESET: `MSG_NOSIGNAL` and the ignored SIGPIPE
+    /// make that an error, not a death), or another send error.
+    Failed(Errno),
+    /// The client took no byte for `--timeout` seconds (`SO_SNDTIMEO` ran out).
+    Stalled,
+    /// The file got shorter while it was sent: the connection was closed early.
+    Shrank,
+}
+
+impl From<Errno> for Cut {
+    fn from(e: Errno) -> Self {
+        if e == Errno::AGAIN { Cut::Stalled } else { Cut::Failed(e) }
+    }
+}
+
 /// `PEER "REQUEST LINE" STATUS BYTES pid=PID`: PEER as `1.2.3.4:5678` or `[::1]:5678`
 /// (`-` if unknown), the request line as received with `"`, `\` and bytes outside
 /// printable ASCII escaped as `\xHH` and cut to 256 bytes (marked `...`), BYTES the body
 /// bytes sent, PID the child that served the connection; then, if the response could not
-/// be sent, ` send failed: ` and why.
-pub fn access(peer: Option<&SocketAddr>, request_line: &[u8], status: u16, bytes: usize, pid: u32, failed: Option<Errno>) {
+/// be sent whole, why (see [`Cut`]).
+pub fn access(peer: Option<&SocketAddr>, request_line: &[u8], status: u16, bytes: u64, pid: u32, cut: Option<Cut>) {
     let mut line = Buf::new();
     match peer {
         Some(peer) => addr::write(&mut line, peer),
@@ -65,11 +83,20 @@ pub fn access(peer: Option<&SocketAddr>, request_line: &[u8], status: u16, bytes
     if request_line.len() > REQUEST_LINE_MAX {
         line.push(b"...");
     }
-    line.push(b"\" ").num(status.into()).byte(b' ').num(bytes as u64);
+    line.push(b"\" ").num(status.into()).byte(b' ').num(bytes);
     line.push(b" pid=").num(pid.into());
-    if let Some(e) = failed {
-        line.push(b" send failed: ");
-        crate::errno::write(&mut line, e);
+    match cut {
+        Some(Cut::Failed(e)) => {
+            line.push(b" send failed: ");
+            crate::errno::write(&mut line, e);
+        }
+        Some(Cut::Stalled) => {
+            line.push(b" send timed out: the client took nothing for --timeout");
+        }
+        Some(Cut::Shrank) => {
+            line.push(b" file shrank while sent: connection closed early");
+        }
+        None => {}
     }
     stdout(line.byte(b'\n').as_bytes());
 }

@@ -3,10 +3,12 @@
 #![no_main]
 
 use forkhttpd::argv::Strings;
-use forkhttpd::config::{self, Command};
 use forkhttpd::buf::Buf;
+use forkhttpd::config::{self, Command};
+use forkhttpd::files::{self, Site};
 use forkhttpd::log;
-use forkhttpd::{listener, server, signals};
+use forkhttpd::{errno, ids, listener, server, signals};
+use rustix::io::Errno;
 
 forkhttpd::no_libc_binary!();
 
@@ -28,8 +30,15 @@ unsafe fn origin_main(_argc: usize, argv: *mut *mut u8, envp: *mut *mut u8) -> i
             return 2;
         }
     };
+    let site = match config.dir {
+        Some(dir) => match files::Path::new().join(&[dir]).ok_or(Errno::NAMETOOLONG).and_then(files::open_root) {
+            Ok(root) => Some(Site { root, list: config.list }),
+            Err(e) => return fail(2, b"cannot serve ", dir, e),
+        },
+        None => None,
+    };
     signals::install();
-    let (listener, port) = match listener::open(&config.addr, config.backlog) {
+    let (listener, port) = match listener::open(&config.addr, config.backlog, site.as_ref().map(|_| config.timeout)) {
         Ok(opened) => opened,
         Err(e) => {
             let mut line = Buf::new();
@@ -38,8 +47,30 @@ unsafe fn origin_main(_argc: usize, argv: *mut *mut u8, envp: *mut *mut u8) -> i
             return 1;
         }
     };
+    if let Some(user) = config.user {
+        if let Err((step, e)) = ids::become_user(user) {
+            return fail(1, b"--user: cannot ", step.as_bytes(), e);
+        }
+    }
+    if let (Some(site), Some(dir)) = (&site, config.dir) {
+        if let Err(e) = files::check_root(site) {
+            return fail(2, b"cannot read ", dir, e);
+        }
+    }
     log::serving(port);
-    server::run(listener, &config)
+    server::run(listener, &config, site.as_ref())
+}
+
+/// `forkhttpd: WHAT 'CULPRIT': why (ERRNO)`, then the exit status.
+fn fail(status: i32, what: &[u8], culprit: &[u8], e: Errno) -> i32 {
+    let mut line = Buf::new();
+    line.push(b"forkhttpd: ").push(what).byte(b'\'').push(culprit).push(b"': ");
+    errno::write(&mut line, e);
+    if e == Errno::NOSYS {
+        line.push(b": openat2 needs Linux 5.6 or later");
+    }
+    log::stderr(line.byte(b'\n').as_bytes());
+    status
 }
 
 fn print(text: &[u8]) -> i32 {

@@ -11,6 +11,7 @@ use crate::child;
 use crate::clock;
 use crate::config::Config;
 use crate::errno;
+use crate::files::Site;
 use crate::http::{Status, response};
 use crate::log;
 use crate::signals;
@@ -24,7 +25,7 @@ use rustix::thread::nanosleep;
 use rustix::time::Timespec;
 
 /// Serves until SIGTERM or SIGINT, then lets the children finish; returns the exit status.
-pub fn run(listener: OwnedFd, config: &Config) -> i32 {
+pub fn run(listener: OwnedFd, config: &Config<'_>, site: Option<&Site>) -> i32 {
     let mut full = Episode::new("--max-children");
     let mut accept_failing = Episode::new("accept4");
     let mut fork_failing = Episode::new("fork");
@@ -60,7 +61,7 @@ pub fn run(listener: OwnedFd, config: &Config) -> i32 {
             Ok(Fork::Child(pid)) => {
                 drop(listener);
                 let peer = peer.and_then(|p| SocketAddr::try_from(p).ok());
-                child::serve(conn, peer.as_ref(), pid.as_raw_nonzero().get() as u32, config)
+                child::serve(conn, peer.as_ref(), pid.as_raw_nonzero().get() as u32, config, site)
             }
             // The child has its own reference to the connection; the parent's `conn` is
             // closed when it goes out of scope, or the socket would outlive the child.

@@ -82,7 +82,7 @@ impl Stage {
     /// the article's `Serving HTTP on port PORT ...`. Exits 1 with a one-line error.
     pub fn listen(&self, backlog: i32) -> OwnedFd {
         let addr = SocketAddr::new(Ipv4Addr::UNSPECIFIED.into(), self.port);
-        match listener::open(&addr, backlog) {
+        match listener::open(&addr, backlog, None) {
             Ok((socket, port)) => {
                 log::serving(port);
                 socket

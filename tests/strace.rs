@@ -38,3 +38,25 @@ fn start_up_one_request_and_stop_match_the_readme() {
     assert!(waits.iter().any(|l| l.contains("WNOHANG") && !l.ends_with("= 0") && !l.contains("ECHILD")), "{parent}");
     assert!(waits.iter().all(|l| l.starts_with("wait4(-1, ")), "wait4 must wait for any child: {waits:#?}");
 }
+
+#[test]
+fn serving_a_file_matches_the_readme() {
+    let dir = std::env::temp_dir().join(format!("forkhttpd-strace-dir-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("a.txt"), b"alpha\n").unwrap();
+    let traced = Traced::start("forkhttpd", &["-p", "0", "-b", "127.0.0.1", dir.to_str().unwrap()]);
+    let (_, body) = split(&traced.server.exchange(b"GET /a.txt HTTP/1.1\r\nHost: localhost\r\n\r\n"));
+    assert_eq!(body, b"alpha\n");
+    traced.server.wait_log(1);
+    wait_for(Duration::from_secs(10), || children(traced.pid).is_empty());
+    wait_in_syscall(traced.pid, ACCEPT4);
+    kill(traced.pid, Signal::TERM);
+    let (status, parent, kids) = traced.finish();
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert_eq!(status.code(), Some(0));
+    assert_eq!(kids.len(), 1, "one child: {kids:#?}");
+    assert_eq!(names(&kids[0]), names(&documented("README.md", "file-child")), "child trace:\n{}", kids[0]);
+    let startup = names(&documented("README.md", "dir-start-up"));
+    assert_eq!(names(&parent)[..startup.len()], startup[..], "start-up:\n{parent}");
+    assert!(parent.contains("resolve=0") && kids[0].contains("resolve=RESOLVE_NO_MAGICLINKS|RESOLVE_BENEATH"), "{parent}\n{}", kids[0]);
+}

@@ -274,7 +274,9 @@ impl Traced {
     /// Starts the release binary `name` with `args` under strace; it must print the
     /// start-up line.
     pub fn start(name: &str, args: &[&str]) -> Traced {
-        let dir = std::env::temp_dir().join(format!("forkhttpd-strace-{name}-{}", std::process::id()));
+        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!("forkhttpd-strace-{name}-{}-{n}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         let mut cmd = Command::new("strace");

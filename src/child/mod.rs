@@ -1,15 +1,20 @@
 //! The child: read the request head, answer, log, close cleanly, exit.
 //!
-//! A normal request costs the child six syscalls: `close` (the listening socket),
-//! `setsockopt` (SO_RCVTIMEO, the deadline), `recvfrom`, `sendto`, `write` (the access
-//! log) and `exit_group`. The clocks are read through the vDSO, without a syscall.
+//! The answer is Hello's (no `DIR`) or a file's ([`files`]); every error is a short
+//! `text/plain` response. A Hello request costs the child six syscalls: `close` (the
+//! listening socket), `setsockopt` (SO_RCVTIMEO, the deadline), `recvfrom`, `sendto`,
+//! `write` (the access log) and `exit_group`. The clocks are read through the vDSO,
+//! without a syscall.
+
+pub mod files;
 
 use crate::buf::Buf;
 use crate::clock;
 use crate::config::Config;
+use crate::files::Site;
 use crate::http::request::{self, Head, Verdict};
 use crate::http::{HEAD_MAX, Status, response};
-use crate::log;
+use crate::log::{self, Cut};
 use core::net::SocketAddr;
 use core::time::Duration;
 use rustix::fd::OwnedFd;
@@ -17,23 +22,47 @@ use rustix::io::Errno;
 use rustix::net::sockopt::{Timeout, set_socket_timeout};
 use rustix::net::{RecvFlags, SendFlags, Shutdown, recv, send, shutdown};
 
+/// What a handler did, for the access log.
+pub struct Answer {
+    pub status: Status,
+    /// Body bytes sent.
+    pub bytes: u64,
+    pub cut: Option<Cut>,
+}
+
 /// Serves the connection, then exits the process.
-pub fn serve(conn: OwnedFd, peer: Option<&SocketAddr>, pid: u32, config: &Config) -> ! {
+pub fn serve(conn: OwnedFd, peer: Option<&SocketAddr>, pid: u32, config: &Config<'_>, site: Option<&Site>) -> ! {
+    connection(&conn, peer, pid, config, site);
+    rustix::runtime::exit_group(0)
+}
+
+/// Serves the connection `conn` from `peer` until it is done; `pid` is the serving
+/// process's, for the log. The caller closes it.
+pub fn connection(conn: &OwnedFd, peer: Option<&SocketAddr>, pid: u32, config: &Config<'_>, site: Option<&Site>) {
     let deadline = clock::monotonic() + Duration::from_secs(config.timeout.into());
     let mut buf = [0u8; HEAD_MAX];
-    if let Some((verdict, received)) = read_head(&conn, &mut buf, deadline) {
-        let mut out = Buf::new();
-        let body = response::write(&mut out, verdict.status, verdict.head_only, clock::unix_seconds());
-        let sent = send_all(&conn, out.as_bytes());
+    if let Some((verdict, received)) = read_head(conn, &mut buf, deadline) {
+        let head = buf.get(..received).unwrap_or(&[]);
+        let unix = clock::unix_seconds();
+        let answer = match site {
+            Some(site) if verdict.status == Status::Ok => files::answer(conn, head, verdict.head_only, site, unix),
+            _ => reply(conn, verdict.status, verdict.head_only, unix),
+        };
         if !config.quiet {
-            let line = request::request_line(buf.get(..received).unwrap_or(&[]));
-            log::access(peer, line, verdict.status.code(), sent.map_or(0, |()| body), pid, sent.err());
+            log::access(peer, request::request_line(head), answer.status.code(), answer.bytes, pid, answer.cut);
         }
         if verdict.may_leave_unread(received) {
-            drain(&conn, &mut buf, deadline);
+            drain(conn, &mut buf, deadline);
         }
     }
-    rustix::runtime::exit_group(0)
+}
+
+/// Sends Hello's response (`Status::Ok`) or an error's: one `text/plain` buffer, one `send`.
+pub fn reply(conn: &OwnedFd, status: Status, head_only: bool, unix: i64) -> Answer {
+    let mut out = Buf::new();
+    let body = response::write(&mut out, status, head_only, unix);
+    let cut = send_all(conn, out.as_bytes(), SendFlags::empty()).err();
+    Answer { status, bytes: if cut.is_none() { body } else { 0 }, cut }
 }
 
 /// Reads until the head is complete, rejected, or out of time; `None` if the client left
@@ -63,14 +92,15 @@ fn read_head(conn: &OwnedFd, buf: &mut [u8; HEAD_MAX], deadline: Duration) -> Op
     }
 }
 
-/// Sends all of `bytes`; fails if the client went away (EPIPE, ECONNRESET: MSG_NOSIGNAL
-/// makes that an error, not a SIGPIPE death).
-fn send_all(conn: &OwnedFd, mut bytes: &[u8]) -> Result<(), Errno> {
+/// Sends all of `bytes` (`flags` and MSG_NOSIGNAL); fails if the client went away
+/// (EPIPE, ECONNRESET: MSG_NOSIGNAL makes that an error, not a SIGPIPE death) or, where
+/// `SO_SNDTIMEO` is set, took nothing for that long.
+pub fn send_all(conn: &OwnedFd, mut bytes: &[u8], flags: SendFlags) -> Result<(), Cut> {
     while !bytes.is_empty() {
-        match send(conn, bytes, SendFlags::NOSIGNAL) {
+        match send(conn, bytes, flags | SendFlags::NOSIGNAL) {
             Ok(n) => bytes = bytes.get(n..).unwrap_or(&[]),
             Err(Errno::INTR) => continue,
-            Err(e) => return Err(e),
+            Err(e) => return Err(Cut::from(e)),
         }
     }
     Ok(())

@@ -1,0 +1,276 @@
+//! The file answer: a GET or HEAD for a path under `DIR`.
+//!
+//! The target is decoded and its dot segments removed ([`target`]); dotfiles are not
+//! served; the path is opened beneath the root by the kernel ([`crate::files`]). A
+//! directory gets a redirect to its `/` form, its `index.html`, or a listing; a regular
+//! file gets its bytes, whole or one range, unless the client's copy is still good (304).
+//! Syscalls: `openat2`, `fstat`, `sendto` (the head), `sendfile` (the body), `close`;
+//! a second `openat2` for `index.html` or for `FILE.gz` when the client takes gzip.
+
+use super::{Answer, reply, send_all};
+use crate::buf::Buf;
+use crate::files::listing::Listing;
+use crate::files::{self, Opened, Path, Site, mime};
+use crate::http::request::{Message, is};
+use crate::http::range::{self, Range};
+use crate::http::{HEAD_MAX, Status, date, etag, response, target};
+use crate::log::{self, Cut};
+use rustix::fd::OwnedFd;
+use rustix::fs::FileType;
+use rustix::io::Errno;
+use rustix::net::SendFlags;
+
+/// The request fields a file answer looks at.
+#[derive(Default)]
+struct Fields<'a> {
+    if_none_match: Option<&'a [u8]>,
+    if_modified_since: Option<&'a [u8]>,
+    range: Option<&'a [u8]>,
+    if_range: Option<&'a [u8]>,
+    accept_encoding: Option<&'a [u8]>,
+}
+
+/// Answers the GET or HEAD request whose head is `head` (already judged acceptable).
+pub fn answer(conn: &OwnedFd, head: &[u8], head_only: bool, site: &Site, unix: i64) -> Answer {
+    let Ok(message) = Message::lex(head) else {
+        return reply(conn, Status::BadRequest, head_only, unix);
+    };
+    let mut decoded = [0u8; HEAD_MAX];
+    let Some(target) = target::decode(message.target, &mut decoded) else {
+        return reply(conn, Status::BadRequest, head_only, unix);
+    };
+    let path = target.path;
+    if target::is_hidden(path) {
+        return reply(conn, Status::NotFound, head_only, unix);
+    }
+    // Relative to the root (RESOLVE_BENEATH refuses absolute paths): `//a.txt` is `a.txt`.
+    let rel = path.get(path.iter().take_while(|&&b| b == b'/').count()..).unwrap_or(&[]);
+    let mut name = Path::new();
+    let opened = match name.join(&[rel]).ok_or(Errno::NAMETOOLONG).and_then(|p| files::open(site, p)) {
+        Ok(opened) => opened,
+        Err(e) => return reply(conn, refusal(e, path), head_only, unix),
+    };
+    let fields = fields(&message);
+    match opened.kind() {
+        FileType::RegularFile => file(conn, site, opened, rel, b"", &fields, head_only, unix),
+        FileType::Directory if !path.ends_with(b"/") => redirect(conn, path, target.query, head_only, unix),
+        FileType::Directory => {
+            let index = name.join(&[rel, b"index.html"]).ok_or(Errno::NAMETOOLONG).and_then(|p| files::open(site, p));
+            match index {
+                Ok(index) if index.kind() == FileType::RegularFile => {
+                    file(conn, site, index, rel, b"index.html", &fields, head_only, unix)
+                }
+                Err(Errno::NOENT) if site.list => listing(conn, &opened.fd, path, head_only, unix),
+                Err(Errno::NOENT) => reply(conn, Status::NotFound, head_only, unix),
+                Ok(_) => reply(conn, Status::Forbidden, head_only, unix),
+                Err(e) => reply(conn, refusal(e, path), head_only, unix),
+            }
+        }
+        // FIFOs, sockets, devices: opened without blocking, never read.
+        _ => reply(conn, Status::Forbidden, head_only, unix),
+    }
+}
+
+/// The status an `openat2` failure earns. Only what a request cannot cause by itself is
+/// logged: the rest is the client's business, and logging it would let clients fill the log.
+fn refusal(e: Errno, path: &[u8]) -> Status {
+    match e {
+        Errno::NOENT | Errno::NOTDIR | Errno::NAMETOOLONG => Status::NotFound,
+        // EXDEV: the path leads out of DIR (RESOLVE_BENEATH); ELOOP: a magic link or a
+        // symlink loop; ENXIO: a socket.
+        Errno::ACCESS | Errno::PERM | Errno::XDEV | Errno::LOOP | Errno::NXIO => Status::Forbidden,
+        _ => {
+            log::event(&mut |line| {
+                line.push(b"open ").push(path.get(..256).unwrap_or(path)).push(b": ");
+                crate::errno::write(line, e);
+            });
+            Status::InternalServerError
+        }
+    }
+}
+
+fn fields<'a>(message: &Message<'a>) -> Fields<'a> {
+    let mut f = Fields::default();
+    for (name, value) in message.fields() {
+        let slot = if is(name, b"range") {
+            &mut f.range
+        } else if is(name, b"if-range") {
+            &mut f.if_range
+        } else if is(name, b"if-none-match") {
+            &mut f.if_none_match
+        } else if is(name, b"accept-encoding") {
+            &mut f.accept_encoding
+        } else if is(name, b"if-modified-since") {
+            &mut f.if_modified_since
+        } else {
+            continue;
+        };
+        *slot = Some(value);
+    }
+    f
+}
+
+/// `/sub` names a directory: 301 to `/sub/`, the query kept.
+fn redirect(conn: &OwnedFd, path: &[u8], query: Option<&[u8]>, head_only: bool, unix: i64) -> Answer {
+    let status = Status::MovedPermanently;
+    let mut out = Buf::new();
+    response::text_head(&mut out, status, response::error_len(status), unix);
+    response::field(&mut out, b"Location");
+    target::encode(&mut out, path);
+    out.byte(b'/');
+    if let Some(query) = query {
+        out.byte(b'?').push(query);
+    }
+    response::line_end(&mut out);
+    send_text(conn, out, status, head_only)
+}
+
+/// Ends a `text/plain` head built by the caller, adds the status's body, and sends.
+fn send_text(conn: &OwnedFd, mut out: Buf, status: Status, head_only: bool) -> Answer {
+    response::end(&mut out);
+    let body = if head_only { 0 } else { response::error_body(&mut out, status) };
+    let cut = send_all(conn, out.as_bytes(), SendFlags::empty()).err();
+    Answer { status, bytes: if cut.is_none() { body } else { 0 }, cut }
+}
+
+/// Does the client take gzip? `gzip` or `*` in Accept-Encoding, without a `q=0`.
+fn takes_gzip(accept: &[u8]) -> bool {
+    accept.split(|&b| b == b',').any(|item| {
+        let mut parts = item.split(|&b| b == b';').map(<[u8]>::trim_ascii);
+        let coding = parts.next().unwrap_or(&[]);
+        let refused = parts.any(|p| p.first().is_some_and(|&q| q | 0x20 == b'q') && p.iter().skip(1).all(|&b| matches!(b, b'=' | b'0' | b'.')));
+        !refused && (is(coding, b"gzip") || coding == b"*")
+    })
+}
+
+/// A regular file at `dir` + `leaf` (`leaf`: `index.html`, or empty): 304, 416, 206 or
+/// 200 with its bytes, or those of its `.gz` twin when the client takes gzip. The type
+/// is the file's own, also when the twin is sent.
+fn file(conn: &OwnedFd, site: &Site, file: Opened, dir: &[u8], leaf: &[u8], f: &Fields<'_>, head_only: bool, unix: i64) -> Answer {
+    let name = if leaf.is_empty() { dir.rsplit(|&b| b == b'/').next().unwrap_or(dir) } else { leaf };
+    let content_type = mime::content_type(name);
+    if f.accept_encoding.is_some_and(takes_gzip) {
+        let mut twin = Path::new();
+        let gz = twin.join(&[dir, leaf, b".gz"]).and_then(|p| files::open(site, p).ok());
+        if let Some(gz) = gz.filter(|gz| gz.kind() == FileType::RegularFile) {
+            return send_file(conn, &gz, content_type, true, f, head_only, unix);
+        }
+    }
+    send_file(conn, &file, content_type, false, f, head_only, unix)
+}
+
+fn send_file(conn: &OwnedFd, file: &Opened, content_type: &[u8], gzip: bool, f: &Fields<'_>, head_only: bool, unix: i64) -> Answer {
+    let size = file.size();
+    let mtime = file.stat.st_mtime;
+    let mut tag = Buf::new();
+    etag::write(&mut tag, file.stat.st_ino, size, mtime, file.stat.st_mtime_nsec as u32);
+    let tag = tag.as_bytes();
+
+    // RFC 9110 §13.2.2: If-None-Match, else If-Modified-Since (an unreadable date is ignored).
+    let fresh = match (f.if_none_match, f.if_modified_since.and_then(date::parse)) {
+        (Some(list), _) => etag::matches(list, tag, true),
+        (None, Some(since)) => mtime <= since,
+        (None, None) => false,
+    };
+    // If-Range: the range only if the client's copy is this one (strong comparison; one
+    // tag or a date, never `*`).
+    let range_applies = f.if_range.is_none_or(|v| (v != b"*" && etag::matches(v, tag, false)) || date::parse(v) == Some(mtime));
+    let range = match f.range {
+        Some(value) if range_applies && !fresh => range::parse(value, size),
+        _ => Range::Whole,
+    };
+    let (status, start, len) = match range {
+        _ if fresh => (Status::NotModified, 0, 0),
+        Range::Whole => (Status::Ok, 0, size),
+        Range::Part { start, end } => (Status::PartialContent, start, end - start + 1),
+        Range::Unsatisfiable => {
+            let status = Status::RangeNotSatisfiable;
+            let mut out = Buf::new();
+            response::text_head(&mut out, status, response::error_len(status), unix);
+            response::field(&mut out, b"Content-Range").push(b"bytes */").num(size).push(b"\r\n");
+            return send_text(conn, out, status, head_only);
+        }
+    };
+
+    let mut out = Buf::new();
+    response::start(&mut out, status, unix);
+    if status != Status::NotModified {
+        response::content(&mut out, content_type, len);
+        out.push(b"Accept-Ranges: bytes\r\n");
+    }
+    if status == Status::PartialContent {
+        response::field(&mut out, b"Content-Range").push(b"bytes ").num(start).byte(b'-');
+        out.num(start + len - 1).byte(b'/').num(size).push(b"\r\n");
+    }
+    response::field(&mut out, b"Last-Modified");
+    date::write(&mut out, mtime);
+    response::line_end(&mut out);
+    response::field(&mut out, b"ETag").push(tag).push(b"\r\n");
+    if gzip {
+        out.push(b"Content-Encoding: gzip\r\nVary: Accept-Encoding\r\n");
+    }
+    response::end(&mut out);
+    let body = !head_only && len > 0;
+    // MSG_MORE: the head waits for the body's first bytes, and both leave in one segment.
+    let flags = if body { SendFlags::MORE } else { SendFlags::empty() };
+    if let Err(cut) = send_all(conn, out.as_bytes(), flags) {
+        return Answer { status, bytes: 0, cut: Some(cut) };
+    }
+    if !body {
+        return Answer { status, bytes: 0, cut: None };
+    }
+    let (bytes, cut) = files::send(conn, &file.fd, start, len);
+    Answer { status, bytes, cut }
+}
+
+/// A directory without `index.html`, with `--list`: its HTML listing.
+fn listing(conn: &OwnedFd, dir: &OwnedFd, path: &[u8], head_only: bool, unix: i64) -> Answer {
+    let mut listing = Listing::new();
+    if let Err(e) = listing.read(dir) {
+        return reply(conn, refusal(e, path), head_only, unix);
+    }
+    let mut len = 0u64;
+    listing.render(path, &mut |piece| len += piece.len() as u64);
+    let mut out = Buf::new();
+    response::start(&mut out, Status::Ok, unix);
+    response::content(&mut out, b"text/html; charset=utf-8", len);
+    response::end(&mut out);
+    let flags = if head_only { SendFlags::empty() } else { SendFlags::MORE };
+    if let Err(cut) = send_all(conn, out.as_bytes(), flags) {
+        return Answer { status: Status::Ok, bytes: 0, cut: Some(cut) };
+    }
+    if head_only {
+        return Answer { status: Status::Ok, bytes: 0, cut: None };
+    }
+    let mut sink = Sink { conn, out: Buf::new(), sent: 0, cut: None };
+    listing.render(path, &mut |piece| sink.put(piece));
+    sink.flush();
+    Answer { status: Status::Ok, bytes: sink.sent, cut: sink.cut }
+}
+
+/// Pieces of a body gathered into buffers of `Buf`'s size, each sent when full.
+struct Sink<'c> {
+    conn: &'c OwnedFd,
+    out: Buf,
+    sent: u64,
+    cut: Option<Cut>,
+}
+
+impl Sink<'_> {
+    fn put(&mut self, piece: &[u8]) {
+        if self.out.room() < piece.len() {
+            self.flush();
+        }
+        self.out.push(piece);
+    }
+
+    fn flush(&mut self) {
+        if self.cut.is_none() {
+            match send_all(self.conn, self.out.as_bytes(), SendFlags::empty()) {
+                Ok(()) => self.sent += self.out.as_bytes().len() as u64,
+                Err(cut) => self.cut = Some(cut),
+            }
+        }
+        self.out.clear();
+    }
+}
