@@ -490,7 +490,8 @@ fn user_drops_root_and_root_only_files_get_403() {
 #[test]
 fn wget_mirrors_the_docs_byte_for_byte() {
     let docs = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs");
-    let server = Server::start(&["--list", docs.to_str().unwrap()]);
+    // As the README says: no --list, docs/index.html links the rest.
+    let server = Server::start(&[docs.to_str().unwrap()]);
     let into = Tree::new("mirror");
     let status = Command::new("wget")
         .args(["-q", "-r", "-np", "-nH", "-e", "robots=off", "-P"])
@@ -510,5 +511,28 @@ fn wget_mirrors_the_docs_byte_for_byte() {
         assert!(got == std::fs::read(entry.path()).unwrap(), "{name:?} differs");
         count += 1;
     }
-    assert!(count > 0);
+    assert!(count >= 2, "index.html and stages.md at least");
+}
+
+#[test]
+fn an_open_failure_of_the_servers_own_is_500_and_an_event() {
+    // A write lease held elsewhere makes a non-blocking open fail with EAGAIN: nothing
+    // the client did, so the operator hears of it.
+    let tree = site("lease");
+    let leased = tree.write("www/leased.txt", b"leased\n");
+    let mut holder = Command::new("python3")
+        .args(["-c", "import fcntl, os, signal, sys, time\nsignal.signal(signal.SIGIO, signal.SIG_IGN)\nfd = os.open(sys.argv[1], os.O_WRONLY)\nfcntl.fcntl(fd, fcntl.F_SETLEASE, fcntl.F_WRLCK)\nprint('held', flush=True)\ntime.sleep(30)"])
+        .arg(&leased)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut ready = [0; 5];
+    holder.stdout.take().unwrap().read_exact(&mut ready).unwrap();
+    assert_eq!(&ready, b"held\n");
+    let server = Server::start(&[&tree.str("www")]);
+    let r = get(&server, "/leased.txt", "");
+    let _ = holder.kill();
+    let _ = holder.wait();
+    assert_eq!((r.code, r.body.as_slice()), (500, &b"500 Internal Server Error\n"[..]), "{r:?}");
+    assert_eq!(server.wait_event("open"), "forkhttpd: open /leased.txt: resource temporarily unavailable (EAGAIN)");
 }
