@@ -1,7 +1,7 @@
 //! What clients see: exact response bytes over real TCP on loopback.
 
 mod common;
-use common::{Server, read_to_close, split};
+use common::{Server, read_to_close, split, wait_for};
 use std::io::Write;
 use std::net::Shutdown;
 use std::process::Command;
@@ -184,6 +184,8 @@ fn quiet_means_no_access_log() {
     let server = Server::start(&["--quiet"]);
     let (_, body) = split(&server.exchange(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n"));
     assert_eq!(body, b"Hello, World!\n");
+    // Once the child is gone, all it would log is in the pipe; then time to read it.
+    wait_for(Duration::from_secs(10), || common::children(server.pid()).is_empty());
     std::thread::sleep(Duration::from_millis(200));
     assert_eq!(server.log(), Vec::<String>::new());
 }

@@ -1,7 +1,7 @@
 //! forkhttpd when the world is unkind: slow clients, long runs, life as PID 1.
 
 mod common;
-use common::{Server, Signal, bin, children, fd_count, kill, only_child, read_to_close, split, wait_for, zombies};
+use common::{Server, Signal, bin, children, fd_count, kill, only_child, read_to_close, split, under_nproc, unshare, wait_for, zombies};
 use std::io::Write;
 use std::net::TcpStream;
 use std::process::Command;
@@ -96,28 +96,34 @@ fn soak_10000_connections_in_bursts_of_500() {
 
 /// As PID 1 of a PID namespace, forkhttpd is the reaper of orphans: a process whose
 /// parent died is reparented to it, and must not stay a zombie when it exits.
-/// forkhttpd as PID 1 of a new PID namespace (a container's init), with an orphan that
-/// runs for `orphan_secs`: a shell in the namespace leaves a sleep behind and exits, and
-/// the sleep is reparented to PID 1. Returns unshare (whose status is forkhttpd's) and
-/// forkhttpd's pid outside the namespace.
-fn pid_1_with_an_orphan(orphan_secs: &str) -> (Server, u32) {
-    let mut cmd = Command::new("unshare");
+///
+/// forkhttpd as PID 1 of a new PID namespace (a container's init), with an orphan: a
+/// shell in the namespace leaves a sleep behind and exits, and the sleep is reparented to
+/// PID 1. It sleeps until the test kills it, so that it is surely seen running first.
+/// Returns unshare (whose status is forkhttpd's), forkhttpd's pid outside the namespace,
+/// and the orphan's.
+fn pid_1_with_an_orphan() -> (Server, u32, u32) {
+    let mut cmd = unshare();
     cmd.args(["--pid", "--fork", "--kill-child"]).arg(bin("forkhttpd")).args(["-p", "0", "-b", "127.0.0.1", "-q"]);
     let server = Server::spawn(cmd);
     let pid1 = children(server.pid()).first().expect("unshare's child").0;
-    let orphaner = Command::new("nsenter")
-        .args(["--target", &pid1.to_string(), "--pid", "--", "sh", "-c", &format!("sleep {orphan_secs} & exit 0")])
-        .status()
-        .unwrap();
-    assert!(orphaner.success());
+    let mut orphaner = Command::new("nsenter");
+    orphaner.args(["--target", &pid1.to_string(), "--pid"]);
+    if !rustix::process::geteuid().is_root() {
+        // The one unshare() made, which owns the PID namespace; setgroups is denied there.
+        orphaner.args(["--user", "--preserve-credentials"]);
+    }
+    assert!(orphaner.args(["--", "sh", "-c", "sleep 600 & exit 0"]).status().unwrap().success());
     wait_for(Duration::from_secs(5), || children(pid1).iter().any(|(_, state)| *state != 'Z'));
-    (server, pid1)
+    let orphan = children(pid1).iter().find(|(_, state)| *state != 'Z').expect("the orphan").0;
+    (server, pid1, orphan)
 }
 
 #[test]
 fn as_pid_1_it_reaps_orphans_and_stops_on_sigterm() {
-    let (mut server, pid1) = pid_1_with_an_orphan("0.5");
-    // The orphan exits; the reaper must collect it.
+    let (mut server, pid1, orphan) = pid_1_with_an_orphan();
+    // The orphan ends; the reaper must collect it.
+    kill(orphan, Signal::TERM);
     wait_for(Duration::from_secs(5), || children(pid1).is_empty());
 
     // SIGTERM with a request in flight: it completes, then exit status 0.
@@ -125,7 +131,7 @@ fn as_pid_1_it_reaps_orphans_and_stops_on_sigterm() {
     slow.write_all(b"GET / HTTP/1.1\r\n").unwrap();
     wait_for(Duration::from_secs(5), || children(pid1).len() == 1);
     kill(pid1, Signal::TERM);
-    std::thread::sleep(Duration::from_millis(200));
+    server.wait_event("stopping: waiting up to 10 s for 1 requests in flight");
     slow.write_all(b"Host: a\r\n\r\n").unwrap();
     let (_, body) = split(&read_to_close(&mut slow).unwrap());
     assert_eq!(body, b"Hello, World!\n");
@@ -217,25 +223,23 @@ fn out_of_descriptors_the_parent_pauses_and_recovers() {
 /// the parent, and the parent serves again once children have exited.
 #[test]
 fn when_fork_fails_clients_get_503_and_the_parent_recovers() {
-    // RLIMIT_NPROC does not bind root: run as nobody, who may run 3 processes.
-    let root = rustix::process::geteuid().is_root();
-    let limit = if root { 3 } else { 3 + std::fs::read_dir("/proc").unwrap().count() };
-    let mut cmd = Command::new(if root { "setpriv" } else { "prlimit" });
-    if root {
-        cmd.args(["--reuid=65534", "--regid=65534", "--clear-groups", "prlimit"]);
-    }
-    cmd.arg(format!("--nproc={limit}:{limit}")).arg("--").arg(bin("forkhttpd")).args(["-p", "0", "-b", "127.0.0.1", "-q"]);
+    let (_dir, mut cmd) = under_nproc("forkhttpd", 3);
+    cmd.args(["-p", "0", "-b", "127.0.0.1", "-q"]);
     let server = Server::spawn(cmd);
-    let port = server.port;
-    // Two children, held by slow clients: with the parent, the limit is reached.
-    let held: Vec<_> = (0..2).map(|_| std::thread::spawn(move || slow_request(port, Duration::from_millis(1500)))).collect();
+    // Two children, held by clients in mid-head until the 503 is seen: with the parent,
+    // the limit is reached.
+    let mut held: Vec<TcpStream> = (0..2).map(|_| server.connect()).collect();
+    for h in &mut held {
+        h.write_all(b"GET /held HTTP/1.1\r\n").unwrap();
+    }
     wait_for(Duration::from_secs(5), || children(server.pid()).len() == 2);
     let (head, body) = split(&server.exchange(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n"));
     assert!(head.starts_with("HTTP/1.1 503 Service Unavailable\r\n") && head.contains("\r\nRetry-After: 1\r\n"), "{head}");
     assert_eq!(body, b"503 Service Unavailable\n");
     server.wait_event("fork: resource temporarily unavailable (EAGAIN): answering 503");
-    for h in held {
-        assert_eq!(h.join().unwrap(), b"Hello, World!\n");
+    for h in &mut held {
+        h.write_all(b"Host: a\r\n\r\n").unwrap();
+        assert_eq!(split(&read_to_close(h).unwrap()).1, b"Hello, World!\n");
     }
     wait_for(Duration::from_secs(5), || children(server.pid()).is_empty());
     let (_, body) = split(&server.exchange(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n"));
@@ -263,10 +267,11 @@ fn a_child_killed_by_a_signal_is_logged() {
 /// fails (an error, not a SIGPIPE death), the access log says so, and the server serves on.
 #[test]
 fn a_client_that_resets_is_logged() {
-    // One slow client holds the only child, so the next connection waits in the backlog.
+    // A client in mid-head holds the only child, so the next connection waits in the
+    // backlog until the holder has sent the rest.
     let server = Server::start(&["--max-children", "1"]);
-    let port = server.port;
-    let holder = std::thread::spawn(move || slow_request(port, Duration::from_millis(500)));
+    let mut holder = server.connect();
+    holder.write_all(b"GET /slow HTTP/1.1\r\n").unwrap();
     wait_for(Duration::from_secs(5), || children(server.pid()).len() == 1);
     // It sends a whole request and resets while still waiting: the child that later
     // serves it reads the request, and its send fails.
@@ -277,7 +282,8 @@ fn a_client_that_resets_is_logged() {
     let fd = unsafe { rustix::fd::BorrowedFd::borrow_raw(std::os::fd::AsRawFd::as_raw_fd(&s)) };
     rustix::net::sockopt::set_socket_linger(fd, Some(Duration::ZERO)).unwrap();
     drop(s);
-    assert_eq!(holder.join().unwrap(), b"Hello, World!\n");
+    holder.write_all(b"Host: a\r\n\r\n").unwrap();
+    assert_eq!(split(&read_to_close(&mut holder).unwrap()).1, b"Hello, World!\n");
     let log = server.wait_log(2);
     let line = log.iter().find(|l| l.contains("/reset")).expect("a line for the reset client");
     assert!(line.contains("\"GET /reset HTTP/1.1\" 200 0 pid=") && line.contains(" send failed: "), "{line}");
@@ -312,6 +318,8 @@ fn a_second_sigint_stops_at_once() {
     stuck.write_all(b"GET / HTTP/1.1\r\n").unwrap();
     wait_for(Duration::from_secs(5), || children(server.pid()).len() == 1);
     server.signal(Signal::INT);
+    // Handled (two SIGINTs pending at once would be one), and still waiting a while after.
+    server.wait_event("stopping: waiting up to 60 s for 1 requests in flight");
     std::thread::sleep(Duration::from_millis(300));
     assert!(server.child.try_wait().unwrap().is_none(), "the first SIGINT waits for the request");
     server.signal(Signal::INT);
@@ -321,7 +329,7 @@ fn a_second_sigint_stops_at_once() {
 /// As PID 1, the stop waits for its own children, not for orphans that still run.
 #[test]
 fn as_pid_1_the_stop_does_not_wait_for_orphans() {
-    let (mut server, pid1) = pid_1_with_an_orphan("30");
+    let (mut server, pid1, _) = pid_1_with_an_orphan();
     let start = Instant::now();
     kill(pid1, Signal::TERM);
     assert_eq!(server.wait_exit(Duration::from_secs(5)).code(), Some(0));

@@ -1,7 +1,7 @@
 //! The server as a process: its binary, its command line, its children, its signals.
 
 mod common;
-use common::{Server, Signal, bin, children, fd_count, kill, read_to_close, split, wait_for, zombies};
+use common::{Server, Signal, TempDir, bin, children, fd_count, kill, read_to_close, split, unshare, wait_for, zombies};
 use std::io::Write;
 use std::net::{TcpListener, TcpStream};
 use std::process::Command;
@@ -82,16 +82,13 @@ fn bind_failure_names_the_address_and_the_error() {
 /// An empty root: no /etc, /proc, /dev, no libc or loader, only the binary.
 #[test]
 fn runs_alone_in_an_empty_root() {
-    let root = std::env::temp_dir().join(format!("forkhttpd-root-{}", std::process::id()));
-    std::fs::create_dir_all(&root).unwrap();
-    std::fs::copy(bin("forkhttpd"), root.join("forkhttpd")).unwrap();
-    assert_eq!(std::fs::read_dir(&root).unwrap().count(), 1);
-    let mut cmd = Command::new("chroot");
-    cmd.arg(&root).args(["/forkhttpd", "-p", "0", "-b", "127.0.0.1"]);
+    let root = TempDir::new("root");
+    root.copy_bin("forkhttpd");
+    assert_eq!(std::fs::read_dir(root.path()).unwrap().count(), 1);
+    let mut cmd = unshare();
+    cmd.arg("--root").arg(root.path()).args(["/forkhttpd", "-p", "0", "-b", "127.0.0.1"]); // chroot(2)
     let server = Server::spawn(cmd);
     let (_, body) = split(&server.exchange(b"GET / HTTP/1.0\r\n\r\n"));
-    drop(server);
-    std::fs::remove_dir_all(&root).unwrap();
     assert_eq!(body, b"Hello, World!\n");
 }
 
@@ -151,7 +148,7 @@ fn sigterm_lets_the_request_in_flight_finish() {
 /// works only because forkhttpd handles it.
 #[test]
 fn sigterm_as_pid_1() {
-    let mut cmd = Command::new("unshare");
+    let mut cmd = unshare();
     cmd.args(["--pid", "--fork", "--kill-child"]).arg(bin("forkhttpd")).args(["-p", "0", "-b", "127.0.0.1"]);
     let mut server = Server::spawn(cmd);
     let (_, body) = split(&server.exchange(b"GET / HTTP/1.0\r\n\r\n"));

@@ -2,7 +2,7 @@
 //! one's lesson happens, failures included. Plus client3, the article's client.
 
 mod common;
-use common::{ACCEPT, Server, Signal, Traced, bin, children, documented, fd_count, kill, names, take_reaper_runs, wait_for, wait_in_syscall, zombies};
+use common::{ACCEPT, Server, Signal, Traced, bin, children, documented, fd_count, kill, names, take_reaper_runs, under_nproc, wait_for, wait_in_syscall, zombies};
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::process::Command;
@@ -38,12 +38,9 @@ fn start(stage: &str, args: &[&str]) -> Server {
     Server::spawn(cmd)
 }
 
-/// Starts the stage under `prlimit LIMIT` (util-linux), after `prefix` (e.g. setpriv).
-fn start_limited(stage: &str, limit: &str, prefix: &[&str]) -> Server {
-    let mut cmd = Command::new(prefix.first().copied().unwrap_or("prlimit"));
-    if !prefix.is_empty() {
-        cmd.args(&prefix[1..]).arg("prlimit");
-    }
+/// Starts the stage under `prlimit LIMIT` (util-linux).
+fn start_limited(stage: &str, limit: &str) -> Server {
+    let mut cmd = Command::new("prlimit");
     cmd.args([limit, "--"]).arg(bin(&format!("webserver{stage}"))).args(["--port", "0"]);
     Server::spawn(cmd)
 }
@@ -165,7 +162,7 @@ fn three_d_leaks_a_descriptor_and_a_zombie_per_client() {
 
 #[test]
 fn three_d_dies_with_emfile_under_a_low_descriptor_limit() {
-    let mut server = start_limited("3d", "--nofile=32:32", &[]);
+    let mut server = start_limited("3d", "--nofile=32:32");
     let port = server.port.to_string();
     let _ = Command::new(bin("client3")).args(["--host", "127.0.0.1", "--port", &port, "--max-clients", "60"]).output().unwrap();
     assert_eq!(server.wait_exit(Duration::from_secs(20)).code(), Some(1));
@@ -174,19 +171,21 @@ fn three_d_dies_with_emfile_under_a_low_descriptor_limit() {
 
 #[test]
 fn three_d_dies_on_fork_with_eagain_under_a_process_limit() {
-    // RLIMIT_NPROC does not bind root: run as nobody (or as ourselves, counting what we run).
-    let root = rustix::process::geteuid().is_root();
-    let limit = if root { 8 } else { 8 + std::fs::read_dir("/proc").unwrap().count() };
-    let prefix: &[&str] = if root { &["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] } else { &[] };
-    let mut server = start_limited("3d", &format!("--nproc={limit}:{limit}"), prefix);
-    for _ in 0..limit + 4 {
+    let (_dir, mut cmd) = under_nproc("webserver3d", 8);
+    cmd.args(["--port", "0"]);
+    let mut server = Server::spawn(cmd);
+    // Each client leaves a zombie, which counts: with the parent, 8 processes after 7
+    // clients, and the 8th client's fork fails.
+    let mut served = 0;
+    for _ in 0..12 {
         if server.child.try_wait().unwrap().is_some() {
             break;
         }
         let Ok(mut c) = TcpStream::connect(("127.0.0.1", server.port)) else { break };
         c.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-        request_on(&mut c);
+        served += usize::from(request_on(&mut c) == RESPONSE);
     }
+    assert_eq!(served, 7, "clients served before fork failed");
     assert_eq!(server.wait_exit(Duration::from_secs(10)).code(), Some(1));
     assert_eq!(stderr_of(&mut server), "fork: resource temporarily unavailable (EAGAIN)\n");
 }
@@ -243,9 +242,12 @@ fn client3_load_mode_counts_responses_and_errors() {
     assert!(text.contains("latency ms: p50 ") && text.contains("errors: refused 0, reset 0, timeout 0, short 0"), "{text}");
     drop(server);
 
-    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = closed.local_addr().unwrap().port().to_string();
-    drop(closed);
+    // A port bound but not listening refuses connections, and no one else can take it
+    // while the socket is open.
+    let closed = rustix::net::socket(rustix::net::AddressFamily::INET, rustix::net::SocketType::STREAM, None).unwrap();
+    rustix::net::bind(&closed, &std::net::SocketAddrV4::new(std::net::Ipv4Addr::LOCALHOST, 0)).unwrap();
+    let bound = std::net::SocketAddrV4::try_from(rustix::net::getsockname(&closed).unwrap()).unwrap();
+    let port = bound.port().to_string();
     let out = Command::new(bin("client3")).args(["--host", "127.0.0.1", "--port", &port, "--requests", "5"]).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8(out.stdout).unwrap().contains("errors: refused 5, reset 0, timeout 0, short 0"));

@@ -267,36 +267,117 @@ pub fn take_reaper_runs(trace: &str) -> (String, Vec<Vec<String>>) {
 pub struct Traced {
     pub server: Server,
     pub pid: u32,
-    dir: PathBuf,
+    dir: TempDir,
 }
 
 impl Traced {
     /// Starts the release binary `name` with `args` under strace; it must print the
     /// start-up line.
     pub fn start(name: &str, args: &[&str]) -> Traced {
-        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let dir = std::env::temp_dir().join(format!("forkhttpd-strace-{name}-{}-{n}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = TempDir::new(&format!("strace-{name}"));
         let mut cmd = Command::new("strace");
-        cmd.args(["-ff", "-qq", "-o"]).arg(dir.join("trace")).arg(bin(name)).args(args);
+        cmd.args(["-ff", "-qq", "-o"]).arg(dir.path().join("trace")).arg(bin(name)).args(args);
         let server = Server::spawn(cmd);
         let pid = children(server.pid()).first().expect("strace's tracee").0;
         Traced { server, pid, dir }
     }
 
     /// Waits for the traced program to end (after `kill`, or by itself); returns its exit
-    /// status (strace exits with it), its trace and its children's, and removes the files.
+    /// status (strace exits with it), its trace and its children's; the files go with `dir`.
     pub fn finish(mut self) -> (ExitStatus, String, Vec<String>) {
         let status = self.server.wait_exit(Duration::from_secs(20));
         let (mut parent, mut others) = (None, Vec::new());
-        for entry in std::fs::read_dir(&self.dir).unwrap().flatten() {
+        for entry in std::fs::read_dir(self.dir.path()).unwrap().flatten() {
             let pid: u32 = entry.path().extension().unwrap().to_str().unwrap().parse().unwrap();
             let text = std::fs::read_to_string(entry.path()).unwrap();
             if pid == self.pid { parent = Some(text) } else { others.push(text) }
         }
-        std::fs::remove_dir_all(&self.dir).unwrap();
         (status, parent.expect("the tracee's own trace"), others)
     }
+}
+
+/// A fresh directory of the test's own, mode 0755 under a temporary root that every user
+/// may pass through, removed with what it holds when dropped, also when the test fails.
+/// Its name carries `tag`, the pid and a counter: tests running at once, in this process
+/// or another, never share one.
+pub struct TempDir(PathBuf);
+
+impl TempDir {
+    pub fn new(tag: &str) -> TempDir {
+        use std::os::unix::fs::PermissionsExt;
+        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        // Another user must reach what is in it: $TMPDIR may be private, /tmp is not.
+        let open_to_all = |dir: &std::path::Path| {
+            dir.ancestors().all(|d| std::fs::metadata(d).is_ok_and(|m| m.permissions().mode() & 0o001 != 0))
+        };
+        let root = Some(std::env::temp_dir()).filter(|t| open_to_all(t)).unwrap_or_else(|| "/tmp".into());
+        assert!(open_to_all(&root), "no temporary directory that every user may enter: {}", root.display());
+        loop {
+            let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let dir = root.join(format!("forkhttpd-{tag}-{}-{n}", std::process::id()));
+            match std::fs::create_dir(&dir) {
+                // The mode explicitly: the umask may have taken bits from it.
+                Ok(()) => {
+                    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+                    return TempDir(dir);
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue, // an old run's
+                Err(e) => panic!("cannot create {}: {e}", dir.display()),
+            }
+        }
+    }
+
+    pub fn path(&self) -> &std::path::Path {
+        &self.0
+    }
+
+    /// Copies the release binary `name` in, mode 0755, for a user who may not reach
+    /// target/release (a checkout in a 0700 directory), and returns the copy's path.
+    pub fn copy_bin(&self, name: &str) -> PathBuf {
+        use std::os::unix::fs::PermissionsExt;
+        let copy = self.0.join(name);
+        std::fs::copy(bin(name), &copy).unwrap();
+        std::fs::set_permissions(&copy, std::fs::Permissions::from_mode(0o755)).unwrap();
+        copy
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// `unshare` (util-linux), which as root is itself, and as another user first makes a
+/// user namespace of its own where that user is root: enough for a PID namespace,
+/// `--root` (chroot), and an RLIMIT_NPROC that counts only what runs inside.
+pub fn unshare() -> Command {
+    let mut cmd = Command::new("unshare");
+    if !rustix::process::geteuid().is_root() {
+        cmd.args(["--user", "--map-root-user"]);
+    }
+    cmd
+}
+
+/// A command that runs the release binary `name` where RLIMIT_NPROC holds it to `n`
+/// processes, itself included, and nothing else counts: its `n`th fork fails with EAGAIN.
+/// The limit does not bind root, so root runs it as a user id of its own, picked at random
+/// above 2^30, far from the ids of accounts (nobody's would count whatever else runs as
+/// nobody, other test runs included), from a copy that user can reach. Another user runs it in a
+/// user namespace of its own, where only its own processes count. Keep the TempDir until
+/// the program has ended.
+pub fn under_nproc(name: &str, n: usize) -> (TempDir, Command) {
+    let dir = TempDir::new(&format!("nproc-{name}"));
+    let mut cmd = if rustix::process::geteuid().is_root() {
+        use std::hash::BuildHasher;
+        let random = std::collections::hash_map::RandomState::new().hash_one(std::process::id());
+        let uid = 0x4000_0000 | (random as u32 & 0x3fff_ffff);
+        let mut cmd = Command::new("setpriv");
+        cmd.args([format!("--reuid={uid}"), format!("--regid={uid}"), "--clear-groups".into()]);
+        cmd
+    } else {
+        unshare()
+    };
+    cmd.arg("prlimit").arg(format!("--nproc={n}:{n}")).arg("--").arg(dir.copy_bin(name)).current_dir(dir.path());
+    (dir, cmd)
 }
