@@ -2,7 +2,7 @@
 //! documented in README.md, which this test reads from there.
 
 mod common;
-use common::{ACCEPT4, Signal, Traced, children, documented, kill, names, split, take_reaper_runs, wait_for, wait_in_syscall};
+use common::{ACCEPT4, Signal, TempDir, Traced, children, documented, kill, names, split, take_reaper_runs, wait_for, wait_in_syscall};
 use std::time::Duration;
 
 #[test]
@@ -41,10 +41,9 @@ fn start_up_one_request_and_stop_match_the_readme() {
 
 #[test]
 fn serving_a_file_matches_the_readme() {
-    let dir = std::env::temp_dir().join(format!("forkhttpd-strace-dir-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("a.txt"), b"alpha\n").unwrap();
-    let traced = Traced::start("forkhttpd", &["-p", "0", "-b", "127.0.0.1", dir.to_str().unwrap()]);
+    let dir = TempDir::new("strace-dir");
+    std::fs::write(dir.path().join("a.txt"), b"alpha\n").unwrap();
+    let traced = Traced::start("forkhttpd", &["-p", "0", "-b", "127.0.0.1", dir.path().to_str().unwrap()]);
     let (_, body) = split(&traced.server.exchange(b"GET /a.txt HTTP/1.1\r\nHost: localhost\r\n\r\n"));
     assert_eq!(body, b"alpha\n");
     traced.server.wait_log(1);
@@ -52,7 +51,6 @@ fn serving_a_file_matches_the_readme() {
     wait_in_syscall(traced.pid, ACCEPT4);
     kill(traced.pid, Signal::TERM);
     let (status, parent, kids) = traced.finish();
-    std::fs::remove_dir_all(&dir).unwrap();
     assert_eq!(status.code(), Some(0));
     assert_eq!(kids.len(), 1, "one child: {kids:#?}");
     assert_eq!(names(&kids[0]), names(&documented("README.md", "file-child")), "child trace:\n{}", kids[0]);
