@@ -12,6 +12,8 @@ use crate::log;
 use crate::signals;
 use core::sync::atomic::{AtomicI32, AtomicUsize, Ordering::SeqCst};
 use core::time::Duration;
+use rustix::event::{PollFd, PollFlags, poll};
+use rustix::fd::BorrowedFd;
 use rustix::io::Errno;
 use rustix::process::{Pid, Signal, WaitOptions, WaitStatus, kill_process, wait, waitpid};
 use rustix::runtime::{How, KernelSigSet, kernel_sigprocmask, kernel_sigsuspend, kernel_sigtimedwait};
@@ -118,10 +120,38 @@ pub fn wait_below(cap: usize) {
     let _ = unsafe { kernel_sigprocmask(How::SETMASK, Some(&old)) };
 }
 
+/// At `--max-children` with keep-alive: sleeps in `ppoll` until a new client waits in
+/// `listener`'s backlog (true) or a signal comes (false: a child exited, or a stop).
+/// Kept-alive connections are asked to make room only when someone waits for it.
+pub fn client_waiting(listener: BorrowedFd<'_>) -> bool {
+    let mut fds = [PollFd::new(&listener, PollFlags::IN)];
+    poll(&mut fds, None).is_ok_and(|n| n > 0)
+}
+
+/// At `--max-children` with keep-alive, a client waiting: asks every child to make room (SIGUSR1, see
+/// `signals`): idle connections close at once, busy ones after their response. SIGCHLD
+/// is blocked meanwhile, so that no pid is reaped, and perhaps reused, between its
+/// reading and its `kill`.
+pub fn ask_for_room() {
+    // SAFETY: blocking signals, then restoring the mask as it was, breaks no invariant.
+    let Ok(old) = (unsafe { kernel_sigprocmask(How::BLOCK, Some(&wakers())) }) else {
+        return;
+    };
+    for slot in &PIDS {
+        if let Some(pid) = Pid::from_raw(slot.load(SeqCst)) {
+            let _ = kill_process(pid, Signal::USR1);
+        }
+    }
+    // SAFETY: as above.
+    let _ = unsafe { kernel_sigprocmask(How::SETMASK, Some(&old)) };
+}
+
 /// After the listening socket is closed: waits up to `grace` for the children to finish,
 /// then SIGKILLs those left (at once after a second SIGINT), reaps them, and returns the
-/// exit status: 0, or 130 after a second SIGINT.
-pub fn finish(grace: Duration) -> i32 {
+/// exit status: 0, or 130 after a second SIGINT. With `keep_alive`, the children are
+/// first asked to close their connections after the response in progress, and at once
+/// those waiting for a next request.
+pub fn finish(grace: Duration, keep_alive: bool) -> i32 {
     if live() == 0 {
         return 0;
     }
@@ -129,6 +159,9 @@ pub fn finish(grace: Duration) -> i32 {
         line.push(b"stopping: waiting up to ").num(grace.as_secs()).push(b" s for ");
         line.num(live() as u64).push(b" requests in flight");
     });
+    if keep_alive {
+        ask_for_room();
+    }
     // SAFETY: the handlers stay blocked from here on: the loop reaps by itself.
     let _ = unsafe { kernel_sigprocmask(How::BLOCK, Some(&wakers())) };
     let deadline = clock::monotonic() + grace;

@@ -22,6 +22,11 @@ pub struct Config<'a> {
     pub max_children: usize,
     /// Seconds in-flight requests get after SIGTERM/SIGINT before they are killed.
     pub grace: u32,
+    /// Seconds a persistent connection may wait for its next request; 0: one request
+    /// per connection.
+    pub keep_alive: u32,
+    /// Requests one connection may make.
+    pub max_requests: u32,
 }
 
 /// `--user UID[:GID]`; without `:GID` the group is the same number as the user.
@@ -36,6 +41,8 @@ pub const DEFAULT_BACKLOG: i32 = 1024;
 pub const DEFAULT_TIMEOUT: u32 = 10;
 pub const DEFAULT_MAX_CHILDREN: usize = 1024;
 pub const DEFAULT_GRACE: u32 = 10;
+pub const DEFAULT_KEEP_ALIVE: u32 = 5;
+pub const DEFAULT_MAX_REQUESTS: u32 = 1000;
 
 /// What the command line asks for.
 #[derive(Debug, PartialEq, Eq)]
@@ -94,6 +101,16 @@ const GRACE: Range = Range {
     max: 86400,
     problem: Problem { text: "invalid grace", hint: ": expected whole seconds from 0 to 86400" },
 };
+const KEEP_ALIVE: Range = Range {
+    min: 0,
+    max: 3600,
+    problem: Problem { text: "invalid keep-alive", hint: ": expected whole seconds from 0 to 3600" },
+};
+const MAX_REQUESTS: Range = Range {
+    min: 1,
+    max: 1_000_000,
+    problem: Problem { text: "invalid max-requests", hint: ": expected a number from 1 to 1000000" },
+};
 const ID: Range = Range {
     min: 0,
     max: u32::MAX as u64 - 1,
@@ -116,6 +133,9 @@ Options:
                         connections wait in the backlog
       --grace SECS      time requests in flight get after SIGTERM/SIGINT before
                         they are killed, 0-86400 (default: 10)
+      --keep-alive SECS how long a connection may wait for its next request,
+                        0-3600; 0: one request per connection (default: 5)
+      --max-requests N  requests per connection, 1-1000000 (default: 1000)
   -q, --quiet           no access log
       --list            HTML listings of directories without index.html
   -u, --user UID[:GID]  run as these numeric ids once the port is bound
@@ -150,6 +170,8 @@ pub fn parse<'a>(
     let mut timeout = DEFAULT_TIMEOUT;
     let mut max_children = DEFAULT_MAX_CHILDREN;
     let mut grace = DEFAULT_GRACE;
+    let mut keep_alive = DEFAULT_KEEP_ALIVE;
+    let mut max_requests = DEFAULT_MAX_REQUESTS;
     let mut quiet = false;
 
     while let Some(arg) = args.next() {
@@ -171,6 +193,8 @@ pub fn parse<'a>(
             b"-t" | b"--timeout" => timeout = number(value()?, &TIMEOUT)? as u32,
             b"-c" | b"--max-children" => max_children = number(value()?, &MAX_CHILDREN)? as usize,
             b"--grace" => grace = number(value()?, &GRACE)? as u32,
+            b"--keep-alive" => keep_alive = number(value()?, &KEEP_ALIVE)? as u32,
+            b"--max-requests" => max_requests = number(value()?, &MAX_REQUESTS)? as u32,
             _ if name.starts_with(b"-") => return Err(UsageError { problem: &UNKNOWN_OPTION, arg: name }),
             _ if dir.is_none() => dir = Some(arg),
             _ => return Err(UsageError { problem: &UNEXPECTED, arg }),
@@ -183,7 +207,7 @@ pub fn parse<'a>(
         (None, None) => DEFAULT_PORT,
     };
     let addr = SocketAddr::new(ip, port);
-    Ok(Command::Serve(Config { dir, list, user, addr, backlog, quiet, timeout, max_children, grace }))
+    Ok(Command::Serve(Config { dir, list, user, addr, backlog, quiet, timeout, max_children, grace, keep_alive, max_requests }))
 }
 
 /// `UID` or `UID:GID`.
@@ -256,6 +280,7 @@ mod tests {
         assert_eq!(c.addr, "0.0.0.0:8888".parse().unwrap());
         assert_eq!((c.backlog, c.quiet, c.timeout, c.max_children, c.grace), (1024, false, 10, 1024, 10));
         assert_eq!((c.dir, c.list, c.user), (None, false, None));
+        assert_eq!((c.keep_alive, c.max_requests), (5, 1000));
     }
 
     #[test]
@@ -271,6 +296,11 @@ mod tests {
             );
         }
         assert!(run(&["--list=yes"], None).is_err());
+        let c = serve(&["--keep-alive", "0", "--max-requests=1"], None);
+        assert_eq!((c.keep_alive, c.max_requests), (0, 1));
+        for bad in [&["--keep-alive", "3601"][..], &["--max-requests", "0"], &["--keep-alive", "-1"]] {
+            assert!(run(bad, None).is_err(), "{bad:?}");
+        }
     }
 
     #[test]

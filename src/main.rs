@@ -37,7 +37,7 @@ unsafe fn origin_main(_argc: usize, argv: *mut *mut u8, envp: *mut *mut u8) -> i
         },
         None => None,
     };
-    signals::install();
+    signals::install(config.keep_alive > 0);
     let (listener, port) = match listener::open(&config.addr, config.backlog, site.as_ref().map(|_| config.timeout)) {
         Ok(opened) => opened,
         Err(e) => {

@@ -37,6 +37,9 @@ pub fn run(listener: OwnedFd, config: &Config<'_>, site: Option<&Site>) -> i32 {
         if children::live() >= config.max_children {
             // Connections wait in the listen backlog meanwhile.
             full.begins(None, "that many children running: new connections wait in the backlog");
+            if config.keep_alive > 0 && children::client_waiting(listener.as_fd()) {
+                children::ask_for_room();
+            }
             children::wait_below(config.max_children);
             continue;
         }
@@ -78,7 +81,7 @@ pub fn run(listener: OwnedFd, config: &Config<'_>, site: Option<&Site>) -> i32 {
     }
     signals::disarm();
     drop(listener);
-    children::finish(Duration::from_secs(config.grace.into()))
+    children::finish(Duration::from_secs(config.grace.into()), config.keep_alive > 0)
 }
 
 /// Answers 503 from the parent, which cannot wait for a slow client: nothing blocks. What
@@ -89,7 +92,7 @@ fn refuse(conn: &OwnedFd) {
     let mut request = [0u8; 1024];
     let _ = recv(conn, &mut request, RecvFlags::DONTWAIT);
     let mut out = Buf::new();
-    response::write(&mut out, Status::ServiceUnavailable, false, clock::unix_seconds());
+    response::write(&mut out, Status::ServiceUnavailable, false, response::CLOSE, clock::unix_seconds());
     let _ = send(conn, out.as_bytes(), SendFlags::DONTWAIT | SendFlags::NOSIGNAL);
     let _ = shutdown(conn, Shutdown::Write);
 }

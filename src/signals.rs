@@ -1,5 +1,6 @@
 //! Signals: the SIGCHLD reaper, graceful stop on SIGTERM/SIGINT (a second SIGINT forces
-//! it), and SIGPIPE ignored.
+//! it), SIGPIPE ignored, and, with keep-alive, SIGUSR1: the parent at `--max-children`
+//! asks its children to make room.
 //!
 //! Handlers are installed with origin's `sigaction`, which supplies `SA_RESTORER` and the
 //! `rt_sigreturn` trampoline the kernel returns through. All use `SA_RESTART`, so the
@@ -20,14 +21,25 @@ static FORCE: AtomicBool = AtomicBool::new(false);
 /// (a zero start puts the static in .bss, not in a .data section of its own).
 static LISTENER: AtomicI32 = AtomicI32::new(0);
 
-/// Installs the handlers; forked children inherit them.
+/// In a child: SIGUSR1 came, the connection ends after the response in progress.
+static CLOSING: AtomicBool = AtomicBool::new(false);
+
+/// In a child: the connection plus one while it waits for a kept-alive client's next
+/// request, else 0.
+static IDLE: AtomicI32 = AtomicI32::new(0);
+
+/// Installs the handlers; forked children inherit them. `keep_alive`: children keep
+/// connections open, so they need SIGUSR1's.
 #[cfg(feature = "start")]
-pub fn install() {
+pub fn install(keep_alive: bool) {
     set(Signal::CHILD, Some(on_child), Flags::RESTART | Flags::NOCLDSTOP);
     set(Signal::TERM, Some(on_stop), Flags::RESTART);
     set(Signal::INT, Some(on_stop), Flags::RESTART);
     // A client that went away must cost a child an EPIPE, not its life.
     set(Signal::PIPE, rustix::runtime::kernel_sig_ign(), Flags::RESTART);
+    if keep_alive {
+        set(Signal::USR1, Some(on_room), Flags::RESTART);
+    }
 }
 
 /// One `rt_sigaction`: `handler` for `sig`, with `flags` (and origin's `SA_RESTORER`).
@@ -65,6 +77,36 @@ extern "C" fn on_stop(sig: i32) {
         // clears it before that socket is closed or a child copies this static.
         let _ = rustix::net::shutdown(unsafe { BorrowedFd::borrow_raw(fd) }, rustix::net::Shutdown::Read);
     }
+}
+
+/// In a child, when the parent at `--max-children` asks for room: the connection ends
+/// after the response in progress, and at once if it is waiting for the next request
+/// (shutting its reading side down ends that `recv` with 0, with no window between a
+/// check of the flag and the wait).
+#[cfg(feature = "start")]
+extern "C" fn on_room(_: i32) {
+    CLOSING.store(true, SeqCst);
+    let fd = IDLE.load(SeqCst) - 1;
+    if fd >= 0 {
+        // SAFETY: `arm_idle` stores only the child's open connection, and `disarm_idle`
+        // clears it before the connection is closed.
+        let _ = rustix::net::shutdown(unsafe { BorrowedFd::borrow_raw(fd) }, rustix::net::Shutdown::Read);
+    }
+}
+
+/// Lets SIGUSR1 end the wait for the next request on `conn`; call before checking
+/// `closing`.
+pub fn arm_idle(conn: BorrowedFd<'_>) {
+    IDLE.store(conn.as_raw_fd() + 1, SeqCst);
+}
+
+pub fn disarm_idle() {
+    IDLE.store(0, SeqCst);
+}
+
+/// The parent asked for room: this response is the connection's last.
+pub fn closing() -> bool {
+    CLOSING.load(SeqCst)
 }
 
 /// Lets SIGTERM/SIGINT shut `listener` down; call before checking `stopping`.

@@ -99,7 +99,8 @@ fn files_with_their_headers() {
     assert_eq!(r.header("Content-Type"), Some("text/plain; charset=utf-8"));
     assert_eq!(r.header("Content-Length"), Some("6"));
     assert_eq!(r.header("Accept-Ranges"), Some("bytes"));
-    assert_eq!(r.header("Connection"), Some("close"));
+    assert_eq!(r.header("Connection"), None, "HTTP/1.1 keeps the connection: no field");
+    assert_eq!(get(&server, "/a.txt", "Connection: close\r\n").header("Connection"), Some("close"));
     assert!(r.header("ETag").unwrap().starts_with('"'), "{}", r.head);
     let out = Command::new("date").args(["-u", "-r", &tree.str("www/a.txt"), "+%a, %d %b %Y %H:%M:%S GMT"]).env("LC_ALL", "C").output().unwrap();
     assert_eq!(r.header("Last-Modified"), Some(String::from_utf8(out.stdout).unwrap().trim()));
@@ -119,7 +120,7 @@ fn files_with_their_headers() {
     // Other methods.
     let post = Response::parse(&server.exchange(b"POST /a.txt HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n\r\nhi"));
     assert_eq!((post.code, post.header("Allow")), (405, Some("GET, HEAD")));
-    let log = server.wait_log(7);
+    let log = server.wait_log(8);
     assert!(log.iter().any(|l| l.contains("\"GET /a.txt HTTP/1.1\" 200 6 pid=")), "{log:#?}");
 }
 
@@ -388,7 +389,7 @@ fn big_files_whole_and_fifty_at_once() {
         .map(|_| {
             std::thread::spawn(move || {
                 let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
-                s.write_all(b"GET /mib.bin HTTP/1.1\r\nHost: a\r\n\r\n").unwrap();
+                s.write_all(b"GET /mib.bin HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n").unwrap();
                 read_to_close(&mut s).unwrap()
             })
         })

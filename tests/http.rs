@@ -38,12 +38,14 @@ const HELLO_HEAD: &str = "HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=u
 fn get_and_head_exact_bytes() {
     let server = Server::start(&[]);
     let before = unix_now();
-    let (head, body) = split(&server.exchange(b"GET /hello HTTP/1.1\r\nHost: localhost\r\n\r\n"));
+    let (head, body) = split(&server.exchange(b"GET /hello HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"));
     assert_head(&head, before, HELLO_HEAD);
     assert_eq!(body, b"Hello, World!\n");
 
+    // HTTP/1.1 without `Connection: close`: the connection may go on, the head says nothing.
+    let kept = HELLO_HEAD.strip_suffix("\r\nConnection: close").unwrap();
     let (head, body) = split(&server.exchange(b"HEAD /any/path?q=1 HTTP/1.1\r\nHost: localhost\r\n\r\n"));
-    assert_head(&head, before, HELLO_HEAD);
+    assert_head(&head, before, kept);
     assert_eq!(body, b"", "HEAD: the same head, no body");
 }
 
@@ -98,6 +100,7 @@ fn a_request_split_over_many_writes() {
         s.write_all(&[*b]).unwrap();
         std::thread::sleep(Duration::from_millis(2));
     }
+    s.shutdown(Shutdown::Write).unwrap();
     let (head, body) = split(&read_to_close(&mut s).unwrap());
     assert!(head.starts_with("HTTP/1.1 200 OK\r\n"));
     assert_eq!(body, b"Hello, World!\n");
@@ -134,10 +137,15 @@ fn clean_close_when_the_client_sent_more_than_was_read() {
     let (head, _) = split(&server.exchange(&request));
     assert!(head.starts_with("HTTP/1.1 405 Method Not Allowed\r\n"), "{head}");
 
-    // Pipelined requests: one answer, then FIN.
-    let two = b"GET /1 HTTP/1.1\r\nHost: a\r\n\r\nGET /2 HTTP/1.1\r\nHost: a\r\n\r\n";
+    // Pipelined requests, the first asking to close: one answer, then FIN.
+    let two = b"GET /1 HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\nGET /2 HTTP/1.1\r\nHost: a\r\n\r\n";
     let (head, body) = split(&server.exchange(two));
     assert!(head.starts_with("HTTP/1.1 200 OK\r\n"));
+    assert_eq!(body, b"Hello, World!\n");
+    // The same without keep-alive: one answer, then FIN.
+    let once = Server::start(&["--keep-alive", "0"]);
+    let (head, body) = split(&once.exchange(b"GET /1 HTTP/1.1\r\nHost: a\r\n\r\nGET /2 HTTP/1.1\r\nHost: a\r\n\r\n"));
+    assert!(head.starts_with("HTTP/1.1 200 OK\r\n") && head.ends_with("\r\nConnection: close"), "{head}");
     assert_eq!(body, b"Hello, World!\n");
 
     // A head over the limit, sent whole before reading.
@@ -204,7 +212,7 @@ fn ipv6_loopback() {
     }
     let server = Server::spawn(cmd);
     let mut s = std::net::TcpStream::connect(("::1", server.port)).unwrap();
-    s.write_all(b"GET / HTTP/1.1\r\nHost: [::1]\r\n\r\n").unwrap();
+    s.write_all(b"GET / HTTP/1.1\r\nHost: [::1]\r\nConnection: close\r\n\r\n").unwrap();
     let (_, body) = split(&read_to_close(&mut s).unwrap());
     assert_eq!(body, b"Hello, World!\n");
     let log = server.wait_log(1);

@@ -51,7 +51,7 @@ fn two_hundred_slow_clients_do_not_block_a_normal_one() {
     let slow: Vec<_> = (0..200).map(|_| std::thread::spawn(move || slowloris(port, Duration::from_millis(500)))).collect();
     wait_for(Duration::from_secs(10), || children(server.pid()).len() >= 200);
     let start = Instant::now();
-    let (_, body) = split(&server.exchange(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n"));
+    let (_, body) = split(&server.exchange(b"GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"));
     assert_eq!(body, b"Hello, World!\n");
     assert!(start.elapsed() < Duration::from_secs(1), "a normal client waited {:?}", start.elapsed());
     for s in slow {
@@ -76,7 +76,7 @@ fn soak_10000_connections_in_bursts_of_500() {
     let burst = |n: usize| {
         let mut conns: Vec<TcpStream> = (0..n).map(|_| server.connect()).collect();
         for c in &mut conns {
-            c.write_all(b"GET /soak HTTP/1.1\r\nHost: a\r\n\r\n").unwrap();
+            c.write_all(b"GET /soak HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n").unwrap();
         }
         for c in &mut conns {
             let (_, body) = split(&read_to_close(c).expect("a clean close"));
@@ -132,7 +132,7 @@ fn as_pid_1_it_reaps_orphans_and_stops_on_sigterm() {
     wait_for(Duration::from_secs(5), || children(pid1).len() == 1);
     kill(pid1, Signal::TERM);
     server.wait_event("stopping: waiting up to 10 s for 1 requests in flight");
-    slow.write_all(b"Host: a\r\n\r\n").unwrap();
+    slow.write_all(b"Host: a\r\nConnection: close\r\n\r\n").unwrap();
     let (_, body) = split(&read_to_close(&mut slow).unwrap());
     assert_eq!(body, b"Hello, World!\n");
     assert_eq!(server.wait_exit(Duration::from_secs(5)).code(), Some(0));
@@ -151,7 +151,7 @@ fn slow_request(port: u16, pause: Duration) -> Vec<u8> {
     s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
     s.write_all(b"GET /slow HTTP/1.1\r\n").unwrap();
     std::thread::sleep(pause);
-    s.write_all(b"Host: a\r\n\r\n").unwrap();
+    s.write_all(b"Host: a\r\nConnection: close\r\n\r\n").unwrap();
     split(&read_to_close(&mut s).unwrap()).1
 }
 
@@ -204,7 +204,7 @@ fn out_of_descriptors_the_parent_pauses_and_recovers() {
     prlimit(pid, &format!("--nofile={lowest_free}:"));
     let mut waiting: Vec<TcpStream> = (0..5).map(|_| server.connect()).collect();
     for c in &mut waiting {
-        c.write_all(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n").unwrap();
+        c.write_all(b"GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n").unwrap();
     }
     server.wait_event("accept4: too many open files (EMFILE): pausing accepts");
     let cpu_before = cpu_ticks(pid);
@@ -233,16 +233,16 @@ fn when_fork_fails_clients_get_503_and_the_parent_recovers() {
         h.write_all(b"GET /held HTTP/1.1\r\n").unwrap();
     }
     wait_for(Duration::from_secs(5), || children(server.pid()).len() == 2);
-    let (head, body) = split(&server.exchange(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n"));
+    let (head, body) = split(&server.exchange(b"GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"));
     assert!(head.starts_with("HTTP/1.1 503 Service Unavailable\r\n") && head.contains("\r\nRetry-After: 1\r\n"), "{head}");
     assert_eq!(body, b"503 Service Unavailable\n");
     server.wait_event("fork: resource temporarily unavailable (EAGAIN): answering 503");
     for h in &mut held {
-        h.write_all(b"Host: a\r\n\r\n").unwrap();
+        h.write_all(b"Host: a\r\nConnection: close\r\n\r\n").unwrap();
         assert_eq!(split(&read_to_close(h).unwrap()).1, b"Hello, World!\n");
     }
     wait_for(Duration::from_secs(5), || children(server.pid()).is_empty());
-    let (_, body) = split(&server.exchange(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n"));
+    let (_, body) = split(&server.exchange(b"GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"));
     assert_eq!(body, b"Hello, World!\n");
     server.wait_event("fork: over after ");
 }
@@ -251,7 +251,7 @@ fn when_fork_fails_clients_get_503_and_the_parent_recovers() {
 #[test]
 fn a_child_killed_by_a_signal_is_logged() {
     let server = Server::start(&["--quiet"]);
-    server.exchange(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+    server.exchange(b"GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
     // The first child may still be there, exiting or unreaped: the next one counted
     // must be the one held open below.
     wait_for(Duration::from_secs(5), || children(server.pid()).is_empty());
@@ -276,19 +276,19 @@ fn a_client_that_resets_is_logged() {
     // It sends a whole request and resets while still waiting: the child that later
     // serves it reads the request, and its send fails.
     let mut s = server.connect();
-    s.write_all(b"GET /reset HTTP/1.1\r\nHost: a\r\n\r\n").unwrap();
+    s.write_all(b"GET /reset HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n").unwrap();
     // SAFETY: `s` stays open for the call. (rustix here is built without std, so it has
     // its own AsFd, which TcpStream does not implement.)
     let fd = unsafe { rustix::fd::BorrowedFd::borrow_raw(std::os::fd::AsRawFd::as_raw_fd(&s)) };
     rustix::net::sockopt::set_socket_linger(fd, Some(Duration::ZERO)).unwrap();
     drop(s);
-    holder.write_all(b"Host: a\r\n\r\n").unwrap();
+    holder.write_all(b"Host: a\r\nConnection: close\r\n\r\n").unwrap();
     assert_eq!(split(&read_to_close(&mut holder).unwrap()).1, b"Hello, World!\n");
     let log = server.wait_log(2);
     let line = log.iter().find(|l| l.contains("/reset")).expect("a line for the reset client");
     assert!(line.contains("\"GET /reset HTTP/1.1\" 200 0 pid=") && line.contains(" send failed: "), "{line}");
     assert!(line.ends_with("(EPIPE)") || line.ends_with("(ECONNRESET)"), "{line}");
-    let (_, body) = split(&server.exchange(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n"));
+    let (_, body) = split(&server.exchange(b"GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"));
     assert_eq!(body, b"Hello, World!\n");
     assert!(server.events().iter().all(|e| !e.contains("killed")), "no child died: {:?}", server.events());
 }

@@ -100,7 +100,7 @@ fn a_burst_of_500_concurrent_connections() {
     let fds_at_start = fd_count(server.pid());
     let mut conns: Vec<TcpStream> = (0..500).map(|_| server.connect()).collect();
     for (i, c) in conns.iter_mut().enumerate() {
-        c.write_all(format!("GET /{i} HTTP/1.1\r\nHost: a\r\n\r\n").as_bytes()).unwrap();
+        c.write_all(format!("GET /{i} HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n").as_bytes()).unwrap();
     }
     for c in &mut conns {
         let (head, body) = split(&read_to_close(c).expect("a response and a clean close"));
@@ -136,7 +136,7 @@ fn sigterm_lets_the_request_in_flight_finish() {
         wait_for(Duration::from_secs(5), || TcpStream::connect(("127.0.0.1", server.port)).is_err());
         assert!(server.child.try_wait().unwrap().is_none(), "{signal:?}: exited with a request in flight");
         std::thread::sleep(Duration::from_millis(300));
-        slow.write_all(b"Host: a\r\n\r\n").unwrap();
+        slow.write_all(b"Host: a\r\nConnection: close\r\n\r\n").unwrap();
         let (_, body) = split(&read_to_close(&mut slow).unwrap());
         assert_eq!(body, b"Hello, World!\n", "{signal:?}");
         let status = server.wait_exit(Duration::from_secs(5));

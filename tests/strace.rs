@@ -7,7 +7,18 @@ use std::time::Duration;
 
 #[test]
 fn start_up_one_request_and_stop_match_the_readme() {
-    let traced = Traced::start("forkhttpd", &["-p", "0", "-b", "127.0.0.1"]);
+    hello_traces(&[], "child", true);
+}
+
+/// `--keep-alive 0` leaves the article's traces: no SIGUSR1 handler, a child of six syscalls.
+#[test]
+fn without_keep_alive_the_traces_are_the_articles() {
+    hello_traces(&["--keep-alive", "0"], "child-once", false);
+}
+
+fn hello_traces(extra: &[&str], child_block: &str, keep_alive: bool) {
+    let args = [&["-p", "0", "-b", "127.0.0.1"][..], extra].concat();
+    let traced = Traced::start("forkhttpd", &args);
     let (_, body) = split(&traced.server.exchange(b"GET /hello HTTP/1.1\r\nHost: localhost\r\n\r\n"));
     assert_eq!(body, b"Hello, World!\n");
     traced.server.wait_log(1);
@@ -22,13 +33,16 @@ fn start_up_one_request_and_stop_match_the_readme() {
     let (parent, child) = (&parent, &kids[0]);
 
     // The child, whole.
-    assert_eq!(names(child), names(&documented("README.md", "child")), "child trace:\n{child}");
+    assert_eq!(names(child), names(&documented("README.md", child_block)), "child trace:\n{child}");
 
-    // The parent: start-up up to the first accept4, one request, the stop.
+    // The parent: start-up up to the first accept4, one request, the stop. SIGUSR1's
+    // handler only with keep-alive.
     let (parent_rest, reaper_runs) = take_reaper_runs(parent);
-    let whole = [documented("README.md", "start-up"), documented("README.md", "request"), documented("README.md", "stop")].concat();
+    let start_up: String = documented("README.md", "start-up").lines().filter(|l| keep_alive || !l.contains("SIGUSR1")).map(|l| format!("{l}\n")).collect();
+    assert_eq!(parent.contains("SIGUSR1"), keep_alive, "{parent}");
+    let whole = [start_up.clone(), documented("README.md", "request"), documented("README.md", "stop")].concat();
     let (doc_rest, doc_runs) = take_reaper_runs(&whole);
-    let startup = names(&documented("README.md", "start-up"));
+    let startup = names(&start_up);
     assert_eq!(names(parent_rest.as_str())[..startup.len()], startup[..], "start-up:\n{parent}");
     assert_eq!(names(&parent_rest), names(&doc_rest), "parent trace:\n{parent}");
     assert_eq!(reaper_runs, doc_runs, "SIGCHLD handler runs:\n{parent}");

@@ -24,7 +24,7 @@ fuzz_target!(|data: &[u8]| {
     assert!(verdict.head_len <= data.len());
 
     let mut out = Buf::new();
-    let body = response::write(&mut out, verdict.status, verdict.head_only, 1_795_391_999);
+    let body = response::write(&mut out, verdict.status, verdict.head_only, response::CLOSE, 1_795_391_999) as usize;
     assert!(!out.is_full(), "the response was cut");
     let mut headers = [httparse::EMPTY_HEADER; 16];
     let mut parsed = httparse::Response::new(&mut headers);

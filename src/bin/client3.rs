@@ -160,7 +160,8 @@ enum Failure {
 }
 
 fn load(addr: SocketAddr, requests: usize, concurrency: usize, timeout: Duration, host: &str) -> bool {
-    let request = Arc::new(format!("GET /hello HTTP/1.1\r\nHost: {host}:{}\r\n\r\n", addr.port()).into_bytes());
+    // One request per connection, and the server is told so: it closes after answering.
+    let request = Arc::new(format!("GET /hello HTTP/1.1\r\nHost: {host}:{}\r\nConnection: close\r\n\r\n", addr.port()).into_bytes());
     let left = Arc::new(AtomicUsize::new(requests));
     let start = Instant::now();
     let workers: Vec<_> = (0..concurrency.min(requests))

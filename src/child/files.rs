@@ -7,7 +7,7 @@
 //! Syscalls: `openat2`, `fstat`, `sendto` (the head), `sendfile` (the body), `close`;
 //! a second `openat2` for `index.html` or for `FILE.gz` when the client takes gzip.
 
-use super::{Answer, reply, send_all};
+use super::{Answer, Exchange, send_all};
 use crate::buf::Buf;
 use crate::files::listing::Listing;
 use crate::files::{self, Opened, Path, Site, mime};
@@ -31,43 +31,43 @@ struct Fields<'a> {
 }
 
 /// Answers the GET or HEAD request whose head is `head` (already judged acceptable).
-pub fn answer(conn: &OwnedFd, head: &[u8], head_only: bool, site: &Site, unix: i64) -> Answer {
+pub fn answer(x: &Exchange<'_>, head: &[u8], site: &Site) -> Answer {
     let Ok(message) = Message::lex(head) else {
-        return reply(conn, Status::BadRequest, head_only, unix);
+        return x.reply(Status::BadRequest);
     };
     let mut decoded = [0u8; HEAD_MAX];
     let Some(target) = target::decode(message.target, &mut decoded) else {
-        return reply(conn, Status::BadRequest, head_only, unix);
+        return x.reply(Status::BadRequest);
     };
     let path = target.path;
     if target::is_hidden(path) {
-        return reply(conn, Status::NotFound, head_only, unix);
+        return x.reply(Status::NotFound);
     }
     // Relative to the root (RESOLVE_BENEATH refuses absolute paths): `//a.txt` is `a.txt`.
     let rel = path.get(path.iter().take_while(|&&b| b == b'/').count()..).unwrap_or(&[]);
     let mut name = Path::new();
     let opened = match name.join(&[rel]).ok_or(Errno::NAMETOOLONG).and_then(|p| files::open(site, p)) {
         Ok(opened) => opened,
-        Err(e) => return reply(conn, refusal(e, path), head_only, unix),
+        Err(e) => return x.reply(refusal(e, path)),
     };
     let fields = fields(&message);
     match opened.kind() {
-        FileType::RegularFile => file(conn, site, opened, rel, b"", &fields, head_only, unix),
-        FileType::Directory if !path.ends_with(b"/") => redirect(conn, path, target.query, head_only, unix),
+        FileType::RegularFile => file(x, site, opened, rel, b"", &fields),
+        FileType::Directory if !path.ends_with(b"/") => redirect(x, path, target.query),
         FileType::Directory => {
             let index = name.join(&[rel, b"index.html"]).ok_or(Errno::NAMETOOLONG).and_then(|p| files::open(site, p));
             match index {
                 Ok(index) if index.kind() == FileType::RegularFile => {
-                    file(conn, site, index, rel, b"index.html", &fields, head_only, unix)
+                    file(x, site, index, rel, b"index.html", &fields)
                 }
-                Err(Errno::NOENT) if site.list => listing(conn, &opened.fd, path, head_only, unix),
-                Err(Errno::NOENT) => reply(conn, Status::NotFound, head_only, unix),
-                Ok(_) => reply(conn, Status::Forbidden, head_only, unix),
-                Err(e) => reply(conn, refusal(e, path), head_only, unix),
+                Err(Errno::NOENT) if site.list => listing(x, &opened.fd, path),
+                Err(Errno::NOENT) => x.reply(Status::NotFound),
+                Ok(_) => x.reply(Status::Forbidden),
+                Err(e) => x.reply(refusal(e, path)),
             }
         }
         // FIFOs, sockets, devices: opened without blocking, never read.
-        _ => reply(conn, Status::Forbidden, head_only, unix),
+        _ => x.reply(Status::Forbidden),
     }
 }
 
@@ -111,10 +111,10 @@ fn fields<'a>(message: &Message<'a>) -> Fields<'a> {
 }
 
 /// `/sub` names a directory: 301 to `/sub/`, the query kept.
-fn redirect(conn: &OwnedFd, path: &[u8], query: Option<&[u8]>, head_only: bool, unix: i64) -> Answer {
+fn redirect(x: &Exchange<'_>, path: &[u8], query: Option<&[u8]>) -> Answer {
     let status = Status::MovedPermanently;
     let mut out = Buf::new();
-    response::text_head(&mut out, status, response::error_len(status), unix);
+    response::text_head(&mut out, status, response::error_len(status), x.unix);
     response::field(&mut out, b"Location");
     target::encode(&mut out, path);
     out.byte(b'/');
@@ -122,15 +122,7 @@ fn redirect(conn: &OwnedFd, path: &[u8], query: Option<&[u8]>, head_only: bool, 
         out.byte(b'?').push(query);
     }
     response::line_end(&mut out);
-    send_text(conn, out, status, head_only)
-}
-
-/// Ends a `text/plain` head built by the caller, adds the status's body, and sends.
-fn send_text(conn: &OwnedFd, mut out: Buf, status: Status, head_only: bool) -> Answer {
-    response::end(&mut out);
-    let body = if head_only { 0 } else { response::error_body(&mut out, status) };
-    let cut = send_all(conn, out.as_bytes(), SendFlags::empty()).err();
-    Answer { status, bytes: if cut.is_none() { body } else { 0 }, cut }
+    x.send_text(out, status)
 }
 
 /// Does the client take gzip? `gzip` or `*` in Accept-Encoding, without a `q=0`.
@@ -146,20 +138,20 @@ fn takes_gzip(accept: &[u8]) -> bool {
 /// A regular file at `dir` + `leaf` (`leaf`: `index.html`, or empty): 304, 416, 206 or
 /// 200 with its bytes, or those of its `.gz` twin when the client takes gzip. The type
 /// is the file's own, also when the twin is sent.
-fn file(conn: &OwnedFd, site: &Site, file: Opened, dir: &[u8], leaf: &[u8], f: &Fields<'_>, head_only: bool, unix: i64) -> Answer {
+fn file(x: &Exchange<'_>, site: &Site, file: Opened, dir: &[u8], leaf: &[u8], f: &Fields<'_>) -> Answer {
     let name = if leaf.is_empty() { dir.rsplit(|&b| b == b'/').next().unwrap_or(dir) } else { leaf };
     let content_type = mime::content_type(name);
     if f.accept_encoding.is_some_and(takes_gzip) {
         let mut twin = Path::new();
         let gz = twin.join(&[dir, leaf, b".gz"]).and_then(|p| files::open(site, p).ok());
         if let Some(gz) = gz.filter(|gz| gz.kind() == FileType::RegularFile) {
-            return send_file(conn, &gz, content_type, true, f, head_only, unix);
+            return send_file(x, &gz, content_type, true, f);
         }
     }
-    send_file(conn, &file, content_type, false, f, head_only, unix)
+    send_file(x, &file, content_type, false, f)
 }
 
-fn send_file(conn: &OwnedFd, file: &Opened, content_type: &[u8], gzip: bool, f: &Fields<'_>, head_only: bool, unix: i64) -> Answer {
+fn send_file(x: &Exchange<'_>, file: &Opened, content_type: &[u8], gzip: bool, f: &Fields<'_>) -> Answer {
     let size = file.size();
     let mtime = file.stat.st_mtime;
     let mut tag = Buf::new();
@@ -186,14 +178,14 @@ fn send_file(conn: &OwnedFd, file: &Opened, content_type: &[u8], gzip: bool, f: 
         Range::Unsatisfiable => {
             let status = Status::RangeNotSatisfiable;
             let mut out = Buf::new();
-            response::text_head(&mut out, status, response::error_len(status), unix);
+            response::text_head(&mut out, status, response::error_len(status), x.unix);
             response::field(&mut out, b"Content-Range").push(b"bytes */").num(size).push(b"\r\n");
-            return send_text(conn, out, status, head_only);
+            return x.send_text(out, status);
         }
     };
 
     let mut out = Buf::new();
-    response::start(&mut out, status, unix);
+    response::start(&mut out, status, x.unix);
     if status != Status::NotModified {
         response::content(&mut out, content_type, len);
         out.push(b"Accept-Ranges: bytes\r\n");
@@ -209,40 +201,28 @@ fn send_file(conn: &OwnedFd, file: &Opened, content_type: &[u8], gzip: bool, f: 
     if gzip {
         out.push(b"Content-Encoding: gzip\r\nVary: Accept-Encoding\r\n");
     }
-    response::end(&mut out);
-    let body = !head_only && len > 0;
-    // MSG_MORE: the head waits for the body's first bytes, and both leave in one segment.
-    let flags = if body { SendFlags::MORE } else { SendFlags::empty() };
-    if let Err(cut) = send_all(conn, out.as_bytes(), flags) {
-        return Answer { status, bytes: 0, cut: Some(cut) };
+    if let Some(answer) = x.send_head(&mut out, status, len) {
+        return answer;
     }
-    if !body {
-        return Answer { status, bytes: 0, cut: None };
-    }
-    let (bytes, cut) = files::send(conn, &file.fd, start, len);
+    let (bytes, cut) = files::send(x.conn, &file.fd, start, len);
     Answer { status, bytes, cut }
 }
 
 /// A directory without `index.html`, with `--list`: its HTML listing.
-fn listing(conn: &OwnedFd, dir: &OwnedFd, path: &[u8], head_only: bool, unix: i64) -> Answer {
+fn listing(x: &Exchange<'_>, dir: &OwnedFd, path: &[u8]) -> Answer {
     let mut listing = Listing::new();
     if let Err(e) = listing.read(dir) {
-        return reply(conn, refusal(e, path), head_only, unix);
+        return x.reply(refusal(e, path));
     }
     let mut len = 0u64;
     listing.render(path, &mut |piece| len += piece.len() as u64);
     let mut out = Buf::new();
-    response::start(&mut out, Status::Ok, unix);
+    response::start(&mut out, Status::Ok, x.unix);
     response::content(&mut out, b"text/html; charset=utf-8", len);
-    response::end(&mut out);
-    let flags = if head_only { SendFlags::empty() } else { SendFlags::MORE };
-    if let Err(cut) = send_all(conn, out.as_bytes(), flags) {
-        return Answer { status: Status::Ok, bytes: 0, cut: Some(cut) };
+    if let Some(answer) = x.send_head(&mut out, Status::Ok, len) {
+        return answer;
     }
-    if head_only {
-        return Answer { status: Status::Ok, bytes: 0, cut: None };
-    }
-    let mut sink = Sink { conn, out: Buf::new(), sent: 0, cut: None };
+    let mut sink = Sink { conn: x.conn, out: Buf::new(), sent: 0, cut: None };
     listing.render(path, &mut |piece| sink.put(piece));
     sink.flush();
     Answer { status: Status::Ok, bytes: sink.sent, cut: sink.cut }

@@ -1,10 +1,14 @@
-//! The child: read the request head, answer, log, close cleanly, exit.
+//! The child: one connection. Read a request head, answer, log; again while the
+//! connection persists (HTTP/1.1 keep-alive); close cleanly; exit.
 //!
 //! The answer is Hello's (no `DIR`) or a file's ([`files`]); every error is a short
-//! `text/plain` response. A Hello request costs the child six syscalls: `close` (the
-//! listening socket), `setsockopt` (SO_RCVTIMEO, the deadline), `recvfrom`, `sendto`,
-//! `write` (the access log) and `exit_group`. The clocks are read through the vDSO,
-//! without a syscall.
+//! `text/plain` response. A Hello request costs the child six syscalls with
+//! `--keep-alive 0`: `close` (the listening socket), `setsockopt` (SO_RCVTIMEO, the
+//! deadline), `recvfrom`, `sendto`, `write` (the access log) and `exit_group`. With
+//! keep-alive, each further request costs `setsockopt` (the idle limit), `recvfrom`,
+//! `sendto`, `write`, and the end of the connection a last `setsockopt` and `recvfrom`
+//! (which returns 0, or times out). The clocks are read through the vDSO, without a
+//! syscall.
 
 pub mod files;
 
@@ -15,9 +19,10 @@ use crate::files::Site;
 use crate::http::request::{self, Head, Verdict};
 use crate::http::{HEAD_MAX, Status, response};
 use crate::log::{self, Cut};
+use crate::signals;
 use core::net::SocketAddr;
 use core::time::Duration;
-use rustix::fd::OwnedFd;
+use rustix::fd::{AsFd, OwnedFd};
 use rustix::io::Errno;
 use rustix::net::sockopt::{Timeout, set_socket_timeout};
 use rustix::net::{RecvFlags, SendFlags, Shutdown, recv, send, shutdown};
@@ -30,6 +35,15 @@ pub struct Answer {
     pub cut: Option<Cut>,
 }
 
+/// One request's answer: where it goes, and what every response head must say.
+pub struct Exchange<'c> {
+    pub conn: &'c OwnedFd,
+    pub head_only: bool,
+    /// The `Connection` field: `response::CLOSE`, `KEEP_ALIVE` or `OPEN`.
+    pub connection: &'static [u8],
+    pub unix: i64,
+}
+
 /// Serves the connection, then exits the process.
 pub fn serve(conn: OwnedFd, peer: Option<&SocketAddr>, pid: u32, config: &Config<'_>, site: Option<&Site>) -> ! {
     connection(&conn, peer, pid, config, site);
@@ -38,45 +52,120 @@ pub fn serve(conn: OwnedFd, peer: Option<&SocketAddr>, pid: u32, config: &Config
 
 /// Serves the connection `conn` from `peer` until it is done; `pid` is the serving
 /// process's, for the log. The caller closes it.
+///
+/// The first head must be complete within `--timeout` of the accept. A persistent
+/// connection then waits up to `--keep-alive` seconds for the next request's first
+/// bytes, and that head too must be complete within `--timeout`. Pipelined requests,
+/// already received, are answered in order. The connection ends with the response that
+/// says `Connection: close`: the client asked for it, the request had a body (never
+/// read), the head was rejected, `--max-requests` were served, or the parent, at
+/// `--max-children`, asked its children to make room (SIGUSR1, see `signals`).
 pub fn connection(conn: &OwnedFd, peer: Option<&SocketAddr>, pid: u32, config: &Config<'_>, site: Option<&Site>) {
-    let deadline = clock::monotonic() + Duration::from_secs(config.timeout.into());
     let mut buf = [0u8; HEAD_MAX];
-    if let Some((verdict, received)) = read_head(conn, &mut buf, deadline) {
+    let mut received = 0;
+    let mut deadline = clock::monotonic() + Duration::from_secs(config.timeout.into());
+    let mut served = 0;
+    loop {
+        let Some((verdict, got)) = read_head(conn, &mut buf, received, deadline) else { return };
+        received = got;
+        served += 1;
+        let keep = verdict.status == Status::Ok
+            && verdict.keep_alive
+            && !verdict.body_follows
+            && config.keep_alive > 0
+            && served < config.max_requests
+            && !signals::closing();
+        let x = Exchange {
+            conn,
+            head_only: verdict.head_only,
+            connection: match (keep, verdict.http10) {
+                (false, _) => response::CLOSE,
+                (true, true) => response::KEEP_ALIVE,
+                (true, false) => response::OPEN,
+            },
+            unix: clock::unix_seconds(),
+        };
         let head = buf.get(..received).unwrap_or(&[]);
-        let unix = clock::unix_seconds();
         let answer = match site {
-            Some(site) if verdict.status == Status::Ok => files::answer(conn, head, verdict.head_only, site, unix),
-            _ => reply(conn, verdict.status, verdict.head_only, unix),
+            Some(site) if verdict.status == Status::Ok => files::answer(&x, head, site),
+            _ => x.reply(verdict.status),
         };
         if !config.quiet {
             log::access(peer, request::request_line(head), answer.status.code(), answer.bytes, pid, answer.cut);
         }
-        if verdict.may_leave_unread(received) {
-            drain(conn, &mut buf, deadline);
+        if !keep || answer.cut.is_some() {
+            if verdict.may_leave_unread(received) {
+                drain(conn, &mut buf, deadline);
+            }
+            return;
+        }
+        // What came after this head (pipelined requests) moves to the front.
+        buf.copy_within(verdict.head_len.min(received)..received, 0);
+        received -= verdict.head_len.min(received);
+        if received == 0 {
+            let idle = Duration::from_secs(config.keep_alive.into());
+            match wait_for_request(conn, &mut buf, idle) {
+                Some(n) => received = n,
+                None => return,
+            }
+        }
+        deadline = clock::monotonic() + Duration::from_secs(config.timeout.into());
+    }
+}
+
+impl Exchange<'_> {
+    /// Sends Hello's response (`Status::Ok`) or an error's: one `text/plain` buffer, one `send`.
+    pub fn reply(&self, status: Status) -> Answer {
+        let mut out = Buf::new();
+        let body = response::write(&mut out, status, self.head_only, self.connection, self.unix);
+        let cut = send_all(self.conn, out.as_bytes(), SendFlags::empty()).err();
+        Answer { status, bytes: if cut.is_none() { body } else { 0 }, cut }
+    }
+
+    /// Ends `out`, a `text/plain` head its caller built for `status`, adds the status's
+    /// body, and sends.
+    pub fn send_text(&self, mut out: Buf, status: Status) -> Answer {
+        response::end(&mut out, self.connection);
+        let body = if self.head_only { 0 } else { response::error_body(&mut out, status) };
+        let cut = send_all(self.conn, out.as_bytes(), SendFlags::empty()).err();
+        Answer { status, bytes: if cut.is_none() { body } else { 0 }, cut }
+    }
+
+    /// Ends and sends `out`, the head of a response whose body of `len` bytes the caller
+    /// sends next; `Some` if nothing is to follow (HEAD, an empty body, a failed send).
+    /// `MSG_MORE` when a body follows: the head waits for its first bytes, and both
+    /// leave in one segment.
+    pub fn send_head(&self, out: &mut Buf, status: Status, len: u64) -> Option<Answer> {
+        response::end(out, self.connection);
+        let body = !self.head_only && len > 0;
+        let flags = if body { SendFlags::MORE } else { SendFlags::empty() };
+        match send_all(self.conn, out.as_bytes(), flags) {
+            Err(cut) => Some(Answer { status, bytes: 0, cut: Some(cut) }),
+            Ok(()) if !body => Some(Answer { status, bytes: 0, cut: None }),
+            Ok(()) => None,
         }
     }
 }
 
-/// Sends Hello's response (`Status::Ok`) or an error's: one `text/plain` buffer, one `send`.
-pub fn reply(conn: &OwnedFd, status: Status, head_only: bool, unix: i64) -> Answer {
-    let mut out = Buf::new();
-    let body = response::write(&mut out, status, head_only, unix);
-    let cut = send_all(conn, out.as_bytes(), SendFlags::empty()).err();
-    Answer { status, bytes: if cut.is_none() { body } else { 0 }, cut }
-}
-
-/// Reads until the head is complete, rejected, or out of time; `None` if the client left
-/// (or reset) before sending anything worth an answer. Returns the bytes received.
-fn read_head(conn: &OwnedFd, buf: &mut [u8; HEAD_MAX], deadline: Duration) -> Option<(Verdict, usize)> {
-    let mut received = 0;
+/// Reads until the head is complete, rejected, or out of time, the first `received`
+/// bytes of `buf` being there already; `None` if the client left (or reset) before
+/// sending anything worth an answer. Returns the bytes received.
+fn read_head(conn: &OwnedFd, buf: &mut [u8; HEAD_MAX], mut received: usize, deadline: Duration) -> Option<(Verdict, usize)> {
     loop {
+        if received > 0 {
+            if let Head::Complete(verdict) = request::parse(buf.get(..received).unwrap_or(&[])) {
+                return Some((verdict, received));
+            }
+        }
         let timeout = Verdict::reject(Status::RequestTimeout);
         if !recv_deadline(conn, deadline) {
             return Some((timeout, received));
         }
         let free = buf.get_mut(received..).unwrap_or(&mut []);
         match recv(conn, free, RecvFlags::empty()) {
-            Ok((0, _)) if received == 0 => return None,
+            // The client left; or, the parent having asked for room just as this request
+            // began, its reading side was shut down: not the client's fault.
+            Ok((0, _)) if received == 0 || signals::closing() => return None,
             // The client half-closed in mid-head: it will never be complete.
             Ok((0, _)) => return Some((Verdict::reject(Status::BadRequest), received)),
             Ok((n, _)) => received += n,
@@ -86,10 +175,26 @@ fn read_head(conn: &OwnedFd, buf: &mut [u8; HEAD_MAX], deadline: Duration) -> Op
             Err(Errno::INTR) => continue,
             Err(_) => return None,
         }
-        if let Head::Complete(verdict) = request::parse(buf.get(..received).unwrap_or(&[])) {
-            return Some((verdict, received));
-        }
     }
+}
+
+/// Waits up to `idle` for the next request's first bytes; `None` if the client closed,
+/// went quiet for that long, or the parent asked for room (the SIGUSR1 handler shuts the
+/// connection's reading side down, which ends this `recv` at once).
+fn wait_for_request(conn: &OwnedFd, buf: &mut [u8], idle: Duration) -> Option<usize> {
+    signals::arm_idle(conn.as_fd());
+    let got = loop {
+        if signals::closing() || set_socket_timeout(conn, Timeout::Recv, Some(idle)).is_err() {
+            break None;
+        }
+        match recv(conn, &mut *buf, RecvFlags::empty()) {
+            Ok((n, _)) if n > 0 => break Some(n),
+            Err(Errno::INTR) => continue,
+            _ => break None,
+        }
+    };
+    signals::disarm_idle();
+    got
 }
 
 /// Sends all of `bytes` (`flags` and MSG_NOSIGNAL); fails if the client went away

@@ -34,11 +34,16 @@ pub struct Verdict {
     pub head_len: usize,
     /// The client announced a body (which forkhttpd never reads).
     pub body_follows: bool,
+    /// The client lets the connection persist (RFC 9112 §9.3): HTTP/1.1 without
+    /// `Connection: close`, HTTP/1.0 with `Connection: keep-alive`.
+    pub keep_alive: bool,
+    /// HTTP/1.0: a persistent connection must be confirmed with `Connection: keep-alive`.
+    pub http10: bool,
 }
 
 impl Verdict {
     pub const fn reject(status: Status) -> Self {
-        Verdict { status, head_only: false, head_len: 0, body_follows: false }
+        Verdict { status, head_only: false, head_len: 0, body_follows: false, keep_alive: false, http10: false }
     }
 
     /// Bytes may still be on their way or unread after the head: closing at once would
@@ -181,6 +186,7 @@ fn at_limit(buf: &[u8]) -> Verdict {
 fn judge(message: &Message<'_>) -> Verdict {
     let http11 = message.minor == 1;
     let (mut hosts, mut length, mut chunked) = (0, None, None);
+    let (mut close, mut keep_alive) = (false, false);
     for (name, value) in message.fields() {
         if is(name, b"host") {
             // RFC 9112 §3.2: exactly one Host, and a valid one.
@@ -199,6 +205,12 @@ fn judge(message: &Message<'_>) -> Verdict {
             // RFC 9112 §6.1: chunked must be the final coding; repeated fields are one list.
             let last = value.rsplit(|&b| b == b',').next().map(<[u8]>::trim_ascii).unwrap_or(value);
             chunked = Some(is(last, b"chunked"));
+        } else if is(name, b"connection") {
+            // A list of options; repeated fields are one list.
+            for option in value.split(|&b| b == b',').map(<[u8]>::trim_ascii) {
+                close |= is(option, b"close");
+                keep_alive |= is(option, b"keep-alive");
+            }
         }
     }
     if http11 && hosts == 0 {
@@ -222,6 +234,8 @@ fn judge(message: &Message<'_>) -> Verdict {
         head_only: method == b"HEAD",
         head_len: message.len,
         body_follows: chunked.is_some() || length.is_some_and(|n| n > 0),
+        keep_alive: !close && (http11 || keep_alive),
+        http10: !http11,
     }
 }
 
@@ -267,7 +281,14 @@ mod tests {
         let head = b"GET /hello HTTP/1.1\r\nHost: localhost:8888\r\nUser-Agent: curl\r\n\r\n";
         assert_eq!(
             parse(head),
-            Head::Complete(Verdict { status: Status::Ok, head_only: false, head_len: head.len(), body_follows: false })
+            Head::Complete(Verdict {
+                status: Status::Ok,
+                head_only: false,
+                head_len: head.len(),
+                body_follows: false,
+                keep_alive: true,
+                http10: false
+            })
         );
         match parse(b"HEAD / HTTP/1.0\r\n\r\n") {
             Head::Complete(v) => assert!(v.head_only && v.status == Status::Ok),
@@ -325,6 +346,20 @@ mod tests {
         }
         assert_eq!(status(b"GET / HTTP/2.0\r\nHost: a\r\n\r\n"), Status::VersionNotSupported);
         assert_eq!(status(b"GET / HTTP/1.2\r\nHost: a\r\n\r\n"), Status::VersionNotSupported);
+    }
+
+    #[test]
+    fn persistence() {
+        let v = |h: &[u8]| match parse(h) {
+            Head::Complete(v) => (v.keep_alive, v.http10),
+            Head::Partial => panic!(),
+        };
+        assert_eq!(v(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n"), (true, false));
+        assert_eq!(v(b"GET / HTTP/1.1\r\nHost: a\r\nConnection: Close\r\n\r\n"), (false, false));
+        assert_eq!(v(b"GET / HTTP/1.1\r\nHost: a\r\nConnection: keep-alive, TE\r\nConnection: close\r\n\r\n"), (false, false));
+        assert_eq!(v(b"GET / HTTP/1.0\r\n\r\n"), (false, true));
+        assert_eq!(v(b"GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n"), (true, true));
+        assert_eq!(v(b"GET / HTTP/1.0\r\nConnection: x, keep-alive\r\n\r\n"), (true, true));
     }
 
     #[test]
@@ -406,7 +441,7 @@ mod tests {
 
     #[test]
     fn unread_bytes() {
-        let ok = Verdict { status: Status::Ok, head_only: false, head_len: 20, body_follows: false };
+        let ok = Verdict { head_len: 20, status: Status::Ok, ..Verdict::reject(Status::Ok) };
         assert!(!ok.may_leave_unread(20));
         assert!(ok.may_leave_unread(25));
         assert!(Verdict { body_follows: true, ..ok }.may_leave_unread(20));

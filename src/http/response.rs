@@ -1,5 +1,5 @@
-//! Response heads: the status line and `Date`, header lines, the closing `Connection:
-//! close`; and the whole `text/plain` responses of the Hello server and of every error,
+//! Response heads: the status line and `Date`, header lines, the `Connection` field that
+//! says whether the connection goes on; and the whole `text/plain` responses of the Hello server and of every error,
 //! each assembled in one buffer for one `send`.
 
 use super::{Status, date};
@@ -30,9 +30,16 @@ pub fn content(out: &mut Buf, content_type: &[u8], length: u64) {
     field(out, b"Content-Type").push(content_type).push(b"\r\nContent-Length: ").num(length).push(b"\r\n");
 }
 
-/// The last header, and the empty line that ends the head.
-pub fn end(out: &mut Buf) {
-    out.push(b"Connection: close\r\n\r\n");
+/// The last response on the connection.
+pub const CLOSE: &[u8] = b"Connection: close\r\n";
+/// Another request may follow on an HTTP/1.0 connection, whose default is to close.
+pub const KEEP_ALIVE: &[u8] = b"Connection: keep-alive\r\n";
+/// Another request may follow on an HTTP/1.1 connection: its default, no field.
+pub const OPEN: &[u8] = b"";
+
+/// `connection` (one of the three above), and the empty line that ends the head.
+pub fn end(out: &mut Buf, connection: &[u8]) {
+    out.push(connection).push(b"\r\n");
 }
 
 /// The type of every body this module writes.
@@ -64,15 +71,16 @@ pub fn error_len(status: Status) -> u64 {
     3 + 1 + status.reason().len() as u64 + 1
 }
 
-/// Appends Hello's response (`Status::Ok`) or an error's at time `unix`; returns the
-/// length of the body sent (0 for HEAD), which the access log reports.
-pub fn write(out: &mut Buf, status: Status, head_only: bool, unix: i64) -> u64 {
+/// Appends Hello's response (`Status::Ok`) or an error's at time `unix`, ending its head
+/// with `connection`; returns the length of the body sent (0 for HEAD), which the access
+/// log reports.
+pub fn write(out: &mut Buf, status: Status, head_only: bool, connection: &[u8], unix: i64) -> u64 {
     let len = match status {
         Status::Ok => HELLO.len() as u64,
         _ => error_len(status),
     };
     text_head(out, status, len, unix);
-    end(out);
+    end(out, connection);
     if head_only {
         return 0;
     }
@@ -93,7 +101,7 @@ mod tests {
 
     fn text(status: Status, head_only: bool) -> (String, u64) {
         let mut out = Buf::new();
-        let n = write(&mut out, status, head_only, 784_111_777);
+        let n = write(&mut out, status, head_only, CLOSE, 784_111_777);
         assert!(!out.is_full());
         (String::from_utf8(out.as_bytes().to_vec()).unwrap(), n)
     }
@@ -113,6 +121,11 @@ mod tests {
         let (head, n) = text(Status::Ok, true);
         assert_eq!(n, 0);
         assert!(head.ends_with("Content-Length: 14\r\nConnection: close\r\n\r\n"));
+        for (connection, end) in [(OPEN, "Content-Length: 14\r\n\r\n"), (KEEP_ALIVE, "Length: 14\r\nConnection: keep-alive\r\n\r\n")] {
+            let mut out = Buf::new();
+            write(&mut out, Status::Ok, true, connection, 0);
+            assert!(out.as_bytes().ends_with(end.as_bytes()));
+        }
     }
 
     #[test]

@@ -85,10 +85,12 @@ impl Server {
         s
     }
 
-    /// Sends `request` and returns everything the server answers until it closes.
+    /// Sends `request`, says it is all (FIN: a kept-alive connection then ends after
+    /// the answers), and returns everything the server answers until it closes.
     pub fn exchange(&self, request: &[u8]) -> Vec<u8> {
         let mut s = self.connect();
         s.write_all(request).unwrap();
+        s.shutdown(Shutdown::Write).unwrap();
         read_to_close(&mut s).expect("a clean close")
     }
 
