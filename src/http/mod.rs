@@ -1,8 +1,10 @@
 //! HTTP/1.x, as much as forkhttpd speaks: read a request head, decide the status, write
 //! the response. Reading the head is `request`, the answer is `response`, HTTP-dates are
 //! `date`; the request target's path is `target`, `Range` is `range`, entity tags are
-//! `etag`. Bytes only: nothing here makes a syscall.
+//! `etag`; what a CGI program writes before its body is `cgi`. Bytes only: nothing here
+//! makes a syscall.
 
+pub mod cgi;
 pub mod date;
 pub mod etag;
 pub mod range;
@@ -28,17 +30,20 @@ pub enum Status {
     NotFound,
     MethodNotAllowed,
     RequestTimeout,
+    LengthRequired,
     UriTooLong,
     RangeNotSatisfiable,
     HeaderFieldsTooLarge,
     InternalServerError,
     NotImplemented,
+    BadGateway,
     ServiceUnavailable,
+    GatewayTimeout,
     VersionNotSupported,
 }
 
 /// Tables, not `match`es: two of them over every status take more code than the data.
-const CODES: [u16; 16] = [200, 206, 301, 304, 400, 403, 404, 405, 408, 414, 416, 431, 500, 501, 503, 505];
+const CODES: [u16; 19] = [200, 206, 301, 304, 400, 403, 404, 405, 408, 411, 414, 416, 431, 500, 501, 502, 503, 504, 505];
 const REASONS: &str = "OK
 Partial Content
 Moved Permanently
@@ -48,12 +53,15 @@ Forbidden
 Not Found
 Method Not Allowed
 Request Timeout
+Length Required
 URI Too Long
 Range Not Satisfiable
 Request Header Fields Too Large
 Internal Server Error
 Not Implemented
+Bad Gateway
 Service Unavailable
+Gateway Timeout
 HTTP Version Not Supported";
 
 impl Status {
