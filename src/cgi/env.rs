@@ -7,9 +7,10 @@
 //!   `SERVER_NAME` (the `Host` without its port, else the local address), `SERVER_PORT`,
 //!   `SERVER_PROTOCOL`, `REQUEST_METHOD`, `SCRIPT_NAME`, `PATH_INFO`, `PATH_TRANSLATED`
 //!   (only when `PATH_INFO` is not empty and there is a document root), `QUERY_STRING`
-//!   (as received, empty if none), `REMOTE_ADDR`, `REMOTE_PORT`, `CONTENT_TYPE` (when the
-//!   request has one), `CONTENT_LENGTH` (when it has a body);
-//! - `HTTP_NAME` for each request header `Name` (upper case, `-` as `_`), repeated
+//!   (as received, empty if none), `REMOTE_ADDR`, `REMOTE_PORT`, `CONTENT_LENGTH` (when
+//!   the request has a body);
+//! - in the order of the request's headers, `CONTENT_TYPE` from the first
+//!   `Content-Type`, and `HTTP_NAME` for each header `Name` (upper case, `-` as `_`), repeated
 //!   headers joined with `, ` (`Cookie`s with `; `, RFC 9113 §8.2.3). Not: `Content-Type`
 //!   and `Content-Length` (they have their own), `Proxy` (httpoxy: `HTTP_PROXY` is the
 //!   proxy setting of many HTTP libraries, and a client must not choose it), and names
@@ -168,36 +169,49 @@ pub fn build<'e>(
         let mut n = Buf::new();
         block.add(&[b"REMOTE_PORT=", n.num(port.into()).as_bytes()])?;
     }
-    if let Some((_, value)) = message.fields().find(|(name, _)| is(name, b"content-type")) {
-        block.add(&[b"CONTENT_TYPE=", value])?;
-    }
     if vars.length > 0 {
         let mut n = Buf::new();
         block.add(&[b"CONTENT_LENGTH=", n.num(vars.length).as_bytes()])?;
     }
+    let mut content_type = false;
     for (i, (name, value)) in message.fields().enumerate() {
-        let excluded = is(name, b"content-type") || is(name, b"content-length") || is(name, b"proxy");
-        let first = !message.fields().take(i).any(|(earlier, _)| same(earlier, name));
-        if excluded || !first || !name.iter().all(|&b| b.is_ascii_alphanumeric() || b == b'-') {
+        if is(name, b"content-type") && !content_type {
+            block.add(&[b"CONTENT_TYPE=", value])?;
+            content_type = true;
+        }
+        let own = is(name, b"content-type") || is(name, b"content-length") || is(name, b"proxy");
+        if own || !name.iter().all(|&b| b.is_ascii_alphanumeric() || b == b'-') {
             continue;
         }
+        let mark = block.len;
         block.begin()?;
         block.put(b"HTTP_")?;
         for &b in name {
             block.put(&[if b == b'-' { b'_' } else { b.to_ascii_uppercase() }])?;
         }
-        block.put(b"=")?;
-        block.put(value)?;
+        // The first field of this name gathers the values of all of them.
         let separator: &[u8] = if is(name, b"cookie") { b"; " } else { b", " };
-        for (_, more) in message.fields().skip(i + 1).filter(|(later, _)| same(later, name)) {
-            block.put(separator)?;
+        let mut first = true;
+        for (j, (other, more)) in message.fields().enumerate() {
+            if !same(other, name) {
+                continue;
+            }
+            if j < i {
+                break; // gathered already
+            }
+            block.put(if first { b"=" } else { separator })?;
             block.put(more)?;
+            first = false;
         }
-        block.end()?;
+        if first {
+            block.len = mark; // nothing of it stays
+        } else {
+            block.end()?;
+        }
     }
     for entry in server_env {
         let name = entry.split(|&b| b == b'=').next().unwrap_or(entry);
-        let cgi = name.starts_with(b"HTTP_") || CGI_NAMES.split(' ').any(|n| n.as_bytes() == name);
+        let cgi = name.starts_with(b"HTTP_") || CGI_NAMES.as_bytes().split(|&b| b == b' ').any(|n| n == name);
         if !cgi && name.len() < entry.len() {
             block.add(&[entry])?;
         }
@@ -271,9 +285,9 @@ mod tests {
                 "QUERY_STRING=x=1&y=%20",
                 "REMOTE_ADDR=127.0.0.1",
                 "REMOTE_PORT=40000",
-                "CONTENT_TYPE=text/plain",
                 "CONTENT_LENGTH=5",
                 "HTTP_HOST=localhost:8888",
+                "CONTENT_TYPE=text/plain",
             ]
         );
         let get = env(b"GET / HTTP/1.0\r\n\r\n", &Vars { path_info: b"", length: 0, remote: None, ..vars() }, &[]);

@@ -60,7 +60,7 @@ impl Relay<'_> {
             if pending == filled && early.is_empty() && self.body_left == 0 {
                 script.stdin = None; // the whole body is written: EOF for the script
             }
-            let limit = if header_sent { last + self.timeout } else { self.deadline };
+            let limit = if header_sent { last.saturating_add(self.timeout) } else { self.deadline };
             let Some(left) = limit.checked_sub(clock::monotonic()).filter(|d| !d.is_zero()) else {
                 return self.timed_out(header_sent, script.stdin.is_some(), outcome);
             };
@@ -153,10 +153,9 @@ impl Relay<'_> {
                 let mut status_line = Buf::new();
                 header.status_line(&mut status_line, clock::unix_seconds());
                 let mut pieces: [&[u8]; MAX_PIECES + 1] = [&[]; MAX_PIECES + 1];
-                let mut count = 0;
-                for (slot, piece) in pieces.iter_mut().zip(header.head(status_line.as_bytes()).chain([first])) {
-                    *slot = piece;
-                    count += 1;
+                let mut count = header.head(status_line.as_bytes(), &mut pieces);
+                if let Some(slot) = pieces.get_mut(count) {
+                    (*slot, count) = (first, count + 1);
                 }
                 outcome.status = header.status;
                 header_sent = true;

@@ -129,14 +129,6 @@ fn status_value(value: &[u8]) -> Option<(u16, &[u8])> {
 }
 
 impl<'a> Header<'a> {
-    /// The field lines passed on to the client, without their line ends.
-    pub fn fields(&self) -> impl Iterator<Item = &'a [u8]> {
-        self.lines.split_inclusive(|&b| b == b'\n').map(line).filter(|l| {
-            let name = l.split(|&b| b == b':').next().unwrap_or(l);
-            !["status", "date", "connection", "keep-alive", "transfer-encoding"].iter().any(|n| is(name, n.as_bytes()))
-        })
-    }
-
     /// RFC 9110: 204 and 304 responses never have a body.
     pub fn bodyless(&self) -> bool {
         matches!(self.status, 204 | 304)
@@ -151,13 +143,33 @@ impl<'a> Header<'a> {
     }
 
     /// The response head in pieces, for one `sendmsg`: `status_line` (from
-    /// [`Header::status_line`]), each field passed through with a CRLF, and
-    /// `Connection: close` with the empty line. At most [`MAX_PIECES`] pieces.
-    pub fn head<'s>(&'s self, status_line: &'s [u8]) -> impl Iterator<Item = &'s [u8]> {
-        let fields = self.fields().flat_map(|f| [f, &b"\r\n"[..]]);
-        core::iter::once(status_line).chain(fields).chain(core::iter::once(&b"Connection: close\r\n\r\n"[..]))
+    /// [`Header::status_line`]), each field passed through and a CRLF, then
+    /// `Connection: close` and the empty line: at most [`MAX_PIECES`]. Returns how many
+    /// pieces it put in `out`.
+    pub fn head<'s>(&'s self, status_line: &'s [u8], out: &mut [&'s [u8]]) -> usize {
+        let mut n = 0;
+        let mut put = |piece: &'s [u8]| {
+            if let Some(slot) = out.get_mut(n) {
+                *slot = piece;
+                n += 1;
+            }
+        };
+        put(status_line);
+        for field in self.lines.split(|&b| b == b'\n') {
+            let field = field.strip_suffix(b"\r").unwrap_or(field);
+            let name = field.split(|&b| b == b':').next().unwrap_or(field);
+            if !field.is_empty() && !SERVERS.split(|&b| b == b' ').any(|own| is(name, own)) {
+                put(field);
+                put(b"\r\n");
+            }
+        }
+        put(b"Connection: close\r\n\r\n");
+        n
     }
 }
+
+/// The fields that are the server's to send, never the script's.
+const SERVERS: &[u8] = b"status date connection keep-alive transfer-encoding";
 
 /// RFC 9110 §5.6.2 `tchar`, what field names are made of (as the request lexer's).
 fn is_tchar(b: u8) -> bool {
@@ -179,8 +191,10 @@ mod tests {
         let h = header(block);
         let mut status = Buf::new();
         h.status_line(&mut status, 784_111_777);
-        assert!(h.head(status.as_bytes()).count() <= MAX_PIECES);
-        String::from_utf8(h.head(status.as_bytes()).flatten().copied().collect()).unwrap()
+        let mut pieces = [&[][..]; MAX_PIECES + 1];
+        let n = h.head(status.as_bytes(), &mut pieces);
+        assert!(n <= MAX_PIECES);
+        String::from_utf8(pieces[..n].concat()).unwrap()
     }
 
     #[test]
@@ -200,9 +214,7 @@ mod tests {
         let out = b"Content-type: text/html\nSet-Cookie: a=1\nSet-Cookie: b=2\nX-Empty:\n\n<p>";
         let h = header(out);
         assert_eq!((h.status, h.reason, h.length, h.len), (200, &b"OK"[..], None, out.len() - 3));
-        let fields: Vec<&[u8]> = h.fields().collect();
-        assert_eq!(fields, [&b"Content-type: text/html"[..], b"Set-Cookie: a=1", b"Set-Cookie: b=2", b"X-Empty:"]);
-        assert!(head(out).ends_with("\r\nSet-Cookie: a=1\r\nSet-Cookie: b=2\r\nX-Empty:\r\nConnection: close\r\n\r\n"));
+        assert!(head(out).ends_with(" GMT\r\nContent-type: text/html\r\nSet-Cookie: a=1\r\nSet-Cookie: b=2\r\nX-Empty:\r\nConnection: close\r\n\r\n"));
     }
 
     #[test]
