@@ -72,13 +72,21 @@ impl Block {
         Block { bytes: [0; BYTES], len: 0, starts: [0; ENTRIES], count: 0, argc: 0 }
     }
 
-    /// Appends one string: `parts` concatenated, then a NUL.
-    pub fn add(&mut self, parts: &[&[u8]]) -> Result<(), Full> {
+    /// Appends one string, `name` and `value` (`NAME=` and its value; an argument and
+    /// nothing), then a NUL.
+    #[inline(never)]
+    pub fn add(&mut self, name: &[u8], value: &[u8]) -> Result<(), Full> {
         self.begin()?;
-        for part in parts {
-            self.put(part)?;
-        }
+        self.put(name)?;
+        self.put(value)?;
         self.end()
+    }
+
+    /// `name` and the decimal `n`.
+    #[inline(never)]
+    fn add_number(&mut self, name: &[u8], n: u64) -> Result<(), Full> {
+        let mut digits = Buf::new();
+        self.add(name, digits.num(n).as_bytes())
     }
 
     fn begin(&mut self) -> Result<(), Full> {
@@ -151,32 +159,33 @@ pub fn build<'e>(
     vars: &Vars<'_>,
     server_env: impl Iterator<Item = &'e [u8]>,
 ) -> Result<(), Full> {
-    let mut n = Buf::new();
-    block.add(&[b"GATEWAY_INTERFACE=CGI/1.1"])?;
-    block.add(&[concat!("SERVER_SOFTWARE=forkhttpd/", env!("CARGO_PKG_VERSION")).as_bytes()])?;
-    block.add(&[b"SERVER_NAME=", vars.server_name])?;
-    block.add(&[b"SERVER_PORT=", n.num(vars.server_port.into()).as_bytes()])?;
-    block.add(&[b"SERVER_PROTOCOL=HTTP/1.", if message.minor == 0 { b"0" } else { b"1" }])?;
-    block.add(&[b"REQUEST_METHOD=", message.method])?;
-    block.add(&[b"SCRIPT_NAME=", vars.script_name])?;
-    block.add(&[b"PATH_INFO=", vars.path_info])?;
+    block.add(b"GATEWAY_INTERFACE=CGI/1.1", b"")?;
+    block.add(concat!("SERVER_SOFTWARE=forkhttpd/", env!("CARGO_PKG_VERSION")).as_bytes(), b"")?;
+    block.add(b"SERVER_NAME=", vars.server_name)?;
+    block.add_number(b"SERVER_PORT=", vars.server_port.into())?;
+    block.add(b"SERVER_PROTOCOL=HTTP/1.", if message.minor == 0 { b"0" } else { b"1" })?;
+    block.add(b"REQUEST_METHOD=", message.method)?;
+    block.add(b"SCRIPT_NAME=", vars.script_name)?;
+    block.add(b"PATH_INFO=", vars.path_info)?;
     if let (Some(root), false) = (vars.document_root, vars.path_info.is_empty()) {
-        block.add(&[b"PATH_TRANSLATED=", root.strip_suffix(b"/").unwrap_or(root), vars.path_info])?;
+        block.begin()?;
+        block.put(b"PATH_TRANSLATED=")?;
+        block.put(root.strip_suffix(b"/").unwrap_or(root))?;
+        block.put(vars.path_info)?;
+        block.end()?;
     }
-    block.add(&[b"QUERY_STRING=", vars.query])?;
+    block.add(b"QUERY_STRING=", vars.query)?;
     if let Some((addr, port)) = vars.remote {
-        block.add(&[b"REMOTE_ADDR=", addr])?;
-        let mut n = Buf::new();
-        block.add(&[b"REMOTE_PORT=", n.num(port.into()).as_bytes()])?;
+        block.add(b"REMOTE_ADDR=", addr)?;
+        block.add_number(b"REMOTE_PORT=", port.into())?;
     }
     if vars.length > 0 {
-        let mut n = Buf::new();
-        block.add(&[b"CONTENT_LENGTH=", n.num(vars.length).as_bytes()])?;
+        block.add_number(b"CONTENT_LENGTH=", vars.length)?;
     }
     let mut content_type = false;
     for (i, (name, value)) in message.fields().enumerate() {
         if is(name, b"content-type") && !content_type {
-            block.add(&[b"CONTENT_TYPE=", value])?;
+            block.add(b"CONTENT_TYPE=", value)?;
             content_type = true;
         }
         let own = is(name, b"content-type") || is(name, b"content-length") || is(name, b"proxy");
@@ -213,7 +222,7 @@ pub fn build<'e>(
         let name = entry.split(|&b| b == b'=').next().unwrap_or(entry);
         let cgi = name.starts_with(b"HTTP_") || CGI_NAMES.as_bytes().split(|&b| b == b' ').any(|n| n == name);
         if !cgi && name.len() < entry.len() {
-            block.add(&[entry])?;
+            block.add(entry, b"")?;
         }
     }
     Ok(())
@@ -258,7 +267,7 @@ mod tests {
 
     fn env(head: &[u8], vars: &Vars<'_>, server: &[&str]) -> Vec<String> {
         let mut block = Box::new(Block::new());
-        block.add(&[b"/srv/www/cgi-bin/app"]).unwrap();
+        block.add(b"/srv/www/cgi-bin/app", b"").unwrap();
         block.end_arguments();
         build(&mut block, &message(head), vars, server.iter().map(|s| s.as_bytes())).unwrap();
         let all: Vec<String> = block.strings().map(|s| String::from_utf8(s.to_vec()).unwrap()).collect();
@@ -352,10 +361,10 @@ mod tests {
     #[test]
     fn pointer_arrays() {
         let mut block = Box::new(Block::new());
-        block.add(&[b"prog"]).unwrap();
-        block.add(&[b"arg", b"1"]).unwrap();
+        block.add(b"prog", b"").unwrap();
+        block.add(b"arg", b"1").unwrap();
         block.end_arguments();
-        block.add(&[b"A=", b"1"]).unwrap();
+        block.add(b"A=", b"1").unwrap();
         let mut ptrs = Box::new(Pointers::default());
         let (argv, envp) = block.pointers(&mut ptrs);
         let read = |list: *const *const u8| {
@@ -373,7 +382,7 @@ mod tests {
         assert_eq!(read(argv), ["prog", "arg1"]);
         assert_eq!(read(envp), ["A=1"]);
         let mut empty = Box::new(Block::new());
-        empty.add(&[b"prog"]).unwrap();
+        empty.add(b"prog", b"").unwrap();
         empty.end_arguments();
         let (argv, envp) = empty.pointers(&mut ptrs);
         assert_eq!((read(argv), read(envp)), (vec!["prog".to_string()], vec![]));

@@ -146,9 +146,9 @@ pub fn serve(conn: &OwnedFd, script: &Script<'_>, request: &Request<'_>, server:
     };
     let mut block = Block::new();
     let built = (|| {
-        block.add(&[script.name])?;
+        block.add(script.name, b"")?;
         for arg in script.args.into_iter().flatten() {
-            block.add(&[arg])?;
+            block.add(arg, b"")?;
         }
         block.end_arguments();
         env::build(&mut block, message, &vars, server.env)
@@ -211,7 +211,7 @@ fn body_length(message: &Message<'_>) -> Result<u64, Status> {
 fn respond(conn: &OwnedFd, status: Status, head_only: bool, unread: bool) -> Outcome {
     let mut out = Buf::new();
     let body = response::write(&mut out, status, head_only, clock::unix_seconds());
-    let failed = relay::send_all(conn, out.as_bytes()).err();
+    let failed = relay::send_pieces(conn, &mut [out.as_bytes()]).err();
     Outcome { status: status.code(), bytes: if failed.is_none() { body as u64 } else { 0 }, failed, unread }
 }
 

@@ -10,7 +10,7 @@
 //!
 //! Syscalls: `ppoll`; `recvfrom` of the body, `write` to the script's stdin, `close` of
 //! it; `read` of the script's stdout; `setsockopt(SO_SNDTIMEO)` once, `sendmsg` of the
-//! head, `sendto` of the body.
+//! head with the first body bytes, then of each piece of the body.
 
 use super::Outcome;
 use super::process::{Process, event, write_status};
@@ -23,7 +23,7 @@ use rustix::event::{PollFd, PollFlags, poll};
 use rustix::fd::OwnedFd;
 use rustix::io::{Errno, IoSlice};
 use rustix::net::sockopt::{Timeout, set_socket_timeout};
-use rustix::net::{RecvFlags, SendAncillaryBuffer, SendFlags, recv, send, sendmsg};
+use rustix::net::{RecvFlags, SendAncillaryBuffer, SendFlags, recv, sendmsg};
 use rustix::time::Timespec;
 
 /// The script's output is read in pieces this large; its header block must fit in one.
@@ -49,22 +49,22 @@ impl Relay<'_> {
     pub fn run(&mut self, script: &mut Process, body: &[u8]) -> Outcome {
         let mut input = [0u8; PIPE_BUF];
         let mut out = [0u8; OUT];
-        // The body bytes waiting for the script: `input[pending..filled]`, or `body`.
-        let (mut pending, mut filled, mut early) = (0, 0, body);
+        // The body bytes waiting for the script: first `body`, then what `input` received.
+        let mut pending = body;
         let mut got = 0; // bytes of the header block read so far
         let mut header_sent = false;
         let mut body_limit: Option<u64> = None; // body bytes the client may still get
         let mut outcome = Outcome { status: 0, bytes: 0, failed: None, unread: false };
         let mut last = clock::monotonic();
         loop {
-            if pending == filled && early.is_empty() && self.body_left == 0 {
+            if pending.is_empty() && self.body_left == 0 {
                 script.stdin = None; // the whole body is written: EOF for the script
             }
             let limit = if header_sent { last.saturating_add(self.timeout) } else { self.deadline };
             let Some(left) = limit.checked_sub(clock::monotonic()).filter(|d| !d.is_zero()) else {
                 return self.timed_out(header_sent, script.stdin.is_some(), outcome);
             };
-            let to_write = early.len() + filled - pending > 0;
+            let to_write = !pending.is_empty();
             let reading_body = script.stdin.is_some() && !to_write && self.body_left > 0;
             // Once the response is complete, the client may leave: it has all it needs.
             let watch_client = !(header_sent && body_limit == Some(0));
@@ -91,22 +91,20 @@ impl Relay<'_> {
                 let room = self.body_left.min(PIPE_BUF as u64) as usize;
                 match recv(self.conn, input.get_mut(..room).unwrap_or(&mut []), RecvFlags::empty()) {
                     Ok((0, _)) | Err(_) => return self.client_gone(outcome),
-                    Ok((n, _)) => (pending, filled, self.body_left) = (0, n, self.body_left - n as u64),
+                    Ok((n, _)) => (pending, self.body_left) = (input.get(..n).unwrap_or(&[]), self.body_left - n as u64),
                 }
             } else if !reading_body && !client.is_empty() {
                 return self.client_gone(outcome);
             }
             if !script_in.is_empty() {
-                let bytes = if early.is_empty() { input.get(pending..filled).unwrap_or(&[]) } else { early };
-                let chunk = bytes.get(..PIPE_BUF).unwrap_or(bytes);
+                let chunk = pending.get(..PIPE_BUF).unwrap_or(pending);
                 match script.stdin.as_ref().map(|fd| rustix::io::write(fd, chunk)) {
-                    Some(Ok(n)) if early.is_empty() => pending += n,
-                    Some(Ok(n)) => early = early.get(n..).unwrap_or(&[]),
+                    Some(Ok(n)) => pending = pending.get(n..).unwrap_or(&[]),
                     Some(Err(Errno::INTR)) => {}
                     // EPIPE: the script does not read (all of) its body. Stop feeding it;
                     // the rest stays unread on the connection.
                     _ => {
-                        (script.stdin, early, pending, filled) = (None, &[], 0, 0);
+                        (script.stdin, pending) = (None, &[]);
                         outcome.unread = true;
                     }
                 }
@@ -114,22 +112,31 @@ impl Relay<'_> {
             if script_out.is_empty() {
                 continue;
             }
-            if !header_sent {
-                let n = match rustix::io::read(&script.stdout, out.get_mut(got..).unwrap_or(&mut [])) {
-                    Ok(n) => n,
-                    Err(Errno::INTR) => continue,
-                    Err(_) => 0,
-                };
-                if n == 0 {
-                    let status = script.end();
-                    event(self.name, &mut |line| {
-                        write_status(line, status);
-                        line.push(b" before a complete header block: 502");
-                    });
-                    return self.error(Status::BadGateway, outcome);
-                }
-                got += n;
-                let header = match cgi::parse(out.get(..got).unwrap_or(&[])) {
+            // Before the header block is complete, its bytes gather in `out`; after, each
+            // read is sent on at once.
+            let n = match rustix::io::read(&script.stdout, out.get_mut(got..).unwrap_or(&mut [])) {
+                Ok(n) => n,
+                Err(Errno::INTR) => continue,
+                Err(_) => 0,
+            };
+            if n == 0 && header_sent {
+                return outcome; // the script is done
+            }
+            if n == 0 {
+                let status = script.end();
+                event(self.name, &mut |line| {
+                    write_status(line, status);
+                    line.push(b" before a complete header block: 502");
+                });
+                return self.error(Status::BadGateway, outcome);
+            }
+            got += n;
+            let received = out.get(..got).unwrap_or(&[]);
+            let mut pieces: [&[u8]; MAX_PIECES + 1] = [&[]; MAX_PIECES + 1];
+            let mut status_line = Buf::new();
+            let mut count = 0;
+            let start = if header_sent { 0 } else {
+                let header = match cgi::parse(received) {
                     Output::Complete(header) => Ok(header),
                     Output::Partial if got < OUT => continue,
                     Output::Partial => Err("no end in 32 KiB"),
@@ -144,44 +151,25 @@ impl Relay<'_> {
                         return self.error(Status::BadGateway, outcome);
                     }
                 };
-                let bodyless = self.head_only || header.bodyless();
-                body_limit = if bodyless { Some(0) } else { header.length };
-                let first = out.get(header.len..got).unwrap_or(&[]);
-                let first = capped(first, &mut body_limit);
+                body_limit = if self.head_only || header.bodyless() { Some(0) } else { header.length };
                 // A client that stops reading must not hold the script forever.
                 let _ = set_socket_timeout(self.conn, Timeout::Send, Some(self.timeout));
-                let mut status_line = Buf::new();
                 header.status_line(&mut status_line, clock::unix_seconds());
-                let mut pieces: [&[u8]; MAX_PIECES + 1] = [&[]; MAX_PIECES + 1];
-                let mut count = header.head(status_line.as_bytes(), &mut pieces);
-                if let Some(slot) = pieces.get_mut(count) {
-                    (*slot, count) = (first, count + 1);
-                }
+                count = header.head(status_line.as_bytes(), &mut pieces);
                 outcome.status = header.status;
                 header_sent = true;
-                last = clock::monotonic();
-                if let Err(e) = send_pieces(self.conn, pieces.get_mut(..count).unwrap_or(&mut [])) {
-                    outcome.failed = Some(e);
-                    return self.client_gone(outcome);
-                }
-                outcome.bytes += first.len() as u64;
-                continue;
-            }
-            let n = match rustix::io::read(&script.stdout, &mut out) {
-                Ok(n) => n,
-                Err(Errno::INTR) => continue,
-                Err(_) => 0,
+                header.len
             };
-            if n == 0 {
-                return outcome; // the script is done
+            let body = capped(received.get(start..).unwrap_or(&[]), &mut body_limit);
+            if let Some(slot) = pieces.get_mut(count) {
+                (*slot, count) = (body, count + 1);
             }
-            last = clock::monotonic();
-            let chunk = capped(out.get(..n).unwrap_or(&[]), &mut body_limit);
-            if let Err(e) = send_all(self.conn, chunk) {
+            (got, last) = (0, clock::monotonic());
+            if let Err(e) = send_pieces(self.conn, pieces.get_mut(..count).unwrap_or(&mut [])) {
                 outcome.failed = Some(e);
                 return self.client_gone(outcome);
             }
-            outcome.bytes += chunk.len() as u64;
+            outcome.bytes += body.len() as u64;
         }
     }
 
@@ -233,7 +221,7 @@ fn capped<'b>(bytes: &'b [u8], limit: &mut Option<u64>) -> &'b [u8] {
 
 /// All of `pieces` in as few `sendmsg`s as the socket takes. MSG_NOSIGNAL: a client
 /// that went away is an error, not a SIGPIPE death.
-fn send_pieces(conn: &OwnedFd, pieces: &mut [&[u8]]) -> Result<(), Errno> {
+pub fn send_pieces(conn: &OwnedFd, pieces: &mut [&[u8]]) -> Result<(), Errno> {
     let mut first = 0;
     while first < pieces.len() {
         let mut iov = [IoSlice::new(&[]); MAX_PIECES + 1];
@@ -254,18 +242,6 @@ fn send_pieces(conn: &OwnedFd, pieces: &mut [&[u8]]) -> Result<(), Errno> {
             }
             sent -= piece.len();
             first += 1;
-        }
-    }
-    Ok(())
-}
-
-/// All of `bytes`, with `send(MSG_NOSIGNAL)`.
-pub fn send_all(conn: &OwnedFd, mut bytes: &[u8]) -> Result<(), Errno> {
-    while !bytes.is_empty() {
-        match send(conn, bytes, SendFlags::NOSIGNAL) {
-            Ok(n) => bytes = bytes.get(n..).unwrap_or(&[]),
-            Err(Errno::INTR) => continue,
-            Err(e) => return Err(e),
         }
     }
     Ok(())

@@ -146,7 +146,10 @@ impl<'a> Header<'a> {
     /// [`Header::status_line`]), each field passed through and a CRLF, then
     /// `Connection: close` and the empty line: at most [`MAX_PIECES`]. Returns how many
     /// pieces it put in `out`.
-    pub fn head<'s>(&'s self, status_line: &'s [u8], out: &mut [&'s [u8]]) -> usize {
+    pub fn head<'s>(&self, status_line: &'s [u8], out: &mut [&'s [u8]]) -> usize
+    where
+        'a: 's,
+    {
         let mut n = 0;
         let mut put = |piece: &'s [u8]| {
             if let Some(slot) = out.get_mut(n) {
