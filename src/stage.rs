@@ -120,10 +120,12 @@ impl Stage {
         self.listen_port(backlog).0
     }
 
-    /// `listen`, and the port it listens on (the kernel's choice for `--port 0`).
+    /// `listen`, and the port it listens on (the kernel's choice for `--port 0`). The
+    /// gateway's socket gets `SO_SNDTIMEO` (`--timeout`), as forkhttpd's file server's: a
+    /// client that stops reading cannot hold a child, and its script, forever.
     pub fn listen_port(&self, backlog: i32) -> (OwnedFd, u16) {
         let addr = SocketAddr::new(Ipv4Addr::UNSPECIFIED.into(), self.port);
-        match listener::open(&addr, backlog, None) {
+        match listener::open(&addr, backlog, self.program.map(|_| self.timeout)) {
             Ok((socket, port)) => {
                 log::serving(port);
                 (socket, port)

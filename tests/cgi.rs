@@ -257,6 +257,41 @@ fn a_client_that_leaves_mid_request_takes_the_script_with_it() {
 }
 
 #[test]
+fn a_client_that_sends_no_body_for_the_timeout_gets_408_and_the_script_is_killed() {
+    let server = app(&["--timeout", "2"]);
+    let dir = temp_dir("silent");
+    let pidfile = dir.join("pid");
+    let mut s = server.connect();
+    let start = Instant::now();
+    let head = format!("POST /wait-body?pidfile={} HTTP/1.1\r\nHost: localhost\r\nContent-Length: 1000\r\n\r\n", pidfile.display());
+    s.write_all(head.as_bytes()).unwrap();
+    s.write_all(&[b'x'; 10]).unwrap();
+    let pid = pid_in(&pidfile);
+    let mut response = Vec::new();
+    s.read_to_end(&mut response).unwrap();
+    let took = start.elapsed();
+    assert!(split(&response).0.starts_with("HTTP/1.1 408 Request Timeout\r\n"), "{:?}", String::from_utf8_lossy(&response));
+    assert!(took >= Duration::from_millis(1900) && took < Duration::from_secs(4), "408 after {took:?}");
+    wait_for(Duration::from_secs(2), || !alive(pid));
+    server.wait_event("tests/cgi-bin/app.py: request body still incomplete after 2 s: killed, 408");
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// A client that stops reading: the send times out (`SO_SNDTIMEO`, `--timeout`), and the
+/// child ends the script and itself.
+#[test]
+fn a_client_that_stops_reading_does_not_hold_the_script() {
+    let server = app(&["--timeout", "2"]);
+    let mut s = server.connect();
+    // More than the socket buffers on both sides can hold (Linux lets them grow to a few MiB).
+    s.write_all(b"GET /big?mib=256 HTTP/1.1\r\nHost: localhost\r\n\r\n").unwrap();
+    server.wait_event("tests/cgi-bin/app.py: the client took nothing for 2 s: killed");
+    // The child is gone, and it goes only after the script is killed and reaped.
+    wait_for(Duration::from_secs(5), || children(server.pid()).is_empty());
+    drop(s);
+}
+
+#[test]
 fn requests_the_gateway_refuses() {
     // A chunked body: the script is promised a CONTENT_LENGTH.
     let server = app(&[]);

@@ -37,13 +37,13 @@ use crate::addr;
 use crate::argv::Strings;
 use crate::buf::Buf;
 use crate::clock;
+use crate::log::Cut;
 use crate::http::request::{Message, decimal, is};
 use crate::http::{Status, response};
 use core::net::SocketAddr;
 use core::time::Duration;
 use env::{Block, Vars};
 use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
-use rustix::io::Errno;
 use rustix::process::Signal;
 
 /// What to run.
@@ -102,8 +102,8 @@ pub struct Outcome {
     pub status: u16,
     /// Body bytes sent.
     pub bytes: u64,
-    /// Why sending failed, if it did.
-    pub failed: Option<Errno>,
+    /// Why the response was not sent whole, if it was not.
+    pub cut: Option<Cut>,
     /// Bytes of the request may be left unread on the connection: close it by draining
     /// (`shutdown(SHUT_WR)`, read until EOF), or the kernel answers them with RST.
     pub unread: bool,
@@ -211,8 +211,8 @@ fn body_length(message: &Message<'_>) -> Result<u64, Status> {
 fn respond(conn: &OwnedFd, status: Status, head_only: bool, unread: bool) -> Outcome {
     let mut out = Buf::new();
     let body = response::write(&mut out, status, head_only, clock::unix_seconds());
-    let failed = relay::send_pieces(conn, &mut [out.as_bytes()]).err();
-    Outcome { status: status.code(), bytes: if failed.is_none() { body as u64 } else { 0 }, failed, unread }
+    let cut = relay::send_pieces(conn, &mut [out.as_bytes()]).err().map(Cut::from);
+    Outcome { status: status.code(), bytes: if cut.is_none() { body } else { 0 }, cut, unread }
 }
 
 #[cfg(test)]

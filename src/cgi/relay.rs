@@ -9,8 +9,8 @@
 //! script.
 //!
 //! Syscalls: `ppoll`; `recvfrom` of the body, `write` to the script's stdin, `close` of
-//! it; `read` of the script's stdout; `setsockopt(SO_SNDTIMEO)` once, `sendmsg` of the
-//! head with the first body bytes, then of each piece of the body.
+//! it; `read` of the script's stdout; `sendmsg` of the head with the first body bytes,
+//! then of each piece of the body.
 
 use super::Outcome;
 use super::process::{Process, event, write_status};
@@ -18,11 +18,11 @@ use crate::buf::Buf;
 use crate::clock;
 use crate::http::cgi::{self, MAX_PIECES, Output};
 use crate::http::Status;
+use crate::log::Cut;
 use core::time::Duration;
 use rustix::event::{PollFd, PollFlags, poll};
 use rustix::fd::OwnedFd;
 use rustix::io::{Errno, IoSlice};
-use rustix::net::sockopt::{Timeout, set_socket_timeout};
 use rustix::net::{RecvFlags, SendAncillaryBuffer, SendFlags, recv, sendmsg};
 use rustix::time::Timespec;
 
@@ -54,7 +54,7 @@ impl Relay<'_> {
         let mut got = 0; // bytes of the header block read so far
         let mut header_sent = false;
         let mut body_limit: Option<u64> = None; // body bytes the client may still get
-        let mut outcome = Outcome { status: 0, bytes: 0, failed: None, unread: false };
+        let mut outcome = Outcome { status: 0, bytes: 0, cut: None, unread: false };
         let mut last = clock::monotonic();
         loop {
             if pending.is_empty() && self.body_left == 0 {
@@ -152,8 +152,6 @@ impl Relay<'_> {
                     }
                 };
                 body_limit = if self.head_only || header.bodyless() { Some(0) } else { header.length };
-                // A client that stops reading must not hold the script forever.
-                let _ = set_socket_timeout(self.conn, Timeout::Send, Some(self.timeout));
                 header.status_line(&mut status_line, clock::unix_seconds());
                 count = header.head(status_line.as_bytes(), &mut pieces);
                 outcome.status = header.status;
@@ -164,11 +162,12 @@ impl Relay<'_> {
             if let Some(slot) = pieces.get_mut(count) {
                 (*slot, count) = (body, count + 1);
             }
-            (got, last) = (0, clock::monotonic());
             if let Err(e) = send_pieces(self.conn, pieces.get_mut(..count).unwrap_or(&mut [])) {
-                outcome.failed = Some(e);
+                outcome.cut = Some(Cut::from(e));
                 return self.client_gone(outcome);
             }
+            // The script's next output may take `timeout` from now, the send's end.
+            (got, last) = (0, clock::monotonic());
             outcome.bytes += body.len() as u64;
         }
     }
@@ -194,9 +193,14 @@ impl Relay<'_> {
         }
     }
 
+    /// The client left (or, `SO_SNDTIMEO` having run out, took nothing for that long).
     fn client_gone(&self, outcome: Outcome) -> Outcome {
+        let stalled = outcome.cut == Some(Cut::Stalled);
         event(self.name, &mut |line| {
-            line.push(b"the client went away: killed");
+            match stalled {
+                true => line.push(b"the client took nothing for ").num(self.timeout.as_secs()).push(b" s: killed"),
+                false => line.push(b"the client went away: killed"),
+            };
         });
         Outcome { unread: false, ..outcome }
     }

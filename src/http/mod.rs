@@ -84,6 +84,9 @@ mod tests {
         assert_eq!(REASONS.lines().count(), CODES.len());
         assert_eq!((Status::Ok.code(), Status::Ok.reason()), (200, &b"OK"[..]));
         assert_eq!((Status::NotFound.code(), Status::NotFound.reason()), (404, &b"Not Found"[..]));
+        assert_eq!((Status::LengthRequired.code(), Status::LengthRequired.reason()), (411, &b"Length Required"[..]));
+        assert_eq!((Status::BadGateway.code(), Status::BadGateway.reason()), (502, &b"Bad Gateway"[..]));
+        assert_eq!((Status::GatewayTimeout.code(), Status::GatewayTimeout.reason()), (504, &b"Gateway Timeout"[..]));
         assert_eq!(
             (Status::VersionNotSupported.code(), Status::VersionNotSupported.reason()),
             (505, &b"HTTP Version Not Supported"[..])

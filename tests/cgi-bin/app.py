@@ -41,9 +41,11 @@ def app(environ, start_response):
     if path == '/cookies':
         return text(start_response, 'two cookies\n', headers=[('Set-Cookie', 'a=1'), ('Set-Cookie', 'b=2; Path=/')])
     if path == '/big':
-        # 5 MiB in 80 pieces, no Content-Length: the close ends the body.
+        # 5 MiB (or ?mib=N) in pieces of 64 KiB, no Content-Length: the close ends the body.
+        query = environ.get('QUERY_STRING', '')
+        mib = int(query[len('mib='):]) if query.startswith('mib=') else 5
         start_response('200 OK', [('Content-Type', 'application/octet-stream')])
-        return (bytes(range(256)) * 256 for _ in range(80))
+        return (bytes(range(256)) * 256 for _ in range(16 * mib))
     if path == '/sleep':
         time.sleep(1)  # the article's slow request
         return text(start_response, f'{os.getpid()}\n')
