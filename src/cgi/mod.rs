@@ -22,8 +22,10 @@
 //! SIGKILLed and the script reaped: no script process is left running or unreaped.
 //!
 //! What the caller must have done: SIGPIPE ignored (the body is written to a pipe the
-//! script may have closed), and every descriptor other than `conn` close-on-exec (the
-//! script inherits no other; `conn` is made close-on-exec in the script's process).
+//! script may have closed); every descriptor other than `conn` close-on-exec (the
+//! script inherits no other; `conn` is made close-on-exec in the script's process);
+//! `SO_SNDTIMEO` on `conn` (forkhttpd and webserver3h set it on the listening socket),
+//! or a client that stops reading holds the child and its script until it reads again.
 //! `serve` resets SIGCHLD to its default action in the calling process: an inherited
 //! reaper (`wait4(-1)`, forkhttpd's and 3g's) would take the script's exit status from
 //! it. Syscalls of its own: `rt_sigaction(SIGCHLD)`; `getsockname` only for a request
@@ -90,8 +92,8 @@ pub struct Server<'a> {
     /// Monotonic time (`clock::monotonic`) by which the script's header block must be
     /// complete: the connection's deadline.
     pub deadline: Duration,
-    /// After the header block, the longest the script may write nothing, or the client
-    /// read nothing.
+    /// After the header block, the longest the script may write nothing (a client that
+    /// reads nothing is `conn`'s `SO_SNDTIMEO`'s), and the number the events give.
     pub timeout: Duration,
 }
 
