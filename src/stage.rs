@@ -17,8 +17,8 @@ use crate::listener;
 use crate::log;
 use core::net::{Ipv4Addr, SocketAddr};
 use core::time::Duration;
-use rustix::fd::OwnedFd;
-use rustix::fs::{CWD, FileType, Mode, OFlags, fstat, openat};
+use rustix::fd::{AsFd, OwnedFd};
+use rustix::fs::{CWD, Mode, OFlags, openat};
 use rustix::io::{self, Errno, IoSlice};
 use rustix::net::{RecvFlags, SendFlags, recv, send};
 use rustix::thread::{NanosleepRelativeResult, nanosleep};
@@ -253,12 +253,8 @@ impl Program {
         };
         let flags = OFlags::PATH | OFlags::CLOEXEC;
         let file = openat(CWD, path, flags, Mode::empty()).unwrap_or_else(|e| fail(b"", Some(e)));
-        let stat = fstat(&file).unwrap_or_else(|e| fail(b"fstat: ", Some(e)));
-        if FileType::from_raw_mode(stat.st_mode) != FileType::RegularFile {
-            fail(b"not a regular file", None);
-        }
-        if stat.st_mode & 0o111 == 0 {
-            fail(b"not executable (chmod +x it)", None);
+        if let Err((why, e)) = crate::cgi::check(file.as_fd()) {
+            fail(why, e);
         }
         let dir = match path.iter().rposition(|&b| b == b'/') {
             Some(0) => &b"/"[..],

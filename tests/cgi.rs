@@ -68,8 +68,16 @@ fn pid_in(file: &Path) -> u32 {
     std::fs::read_to_string(file).unwrap().parse().unwrap()
 }
 
+/// Gone from /proc: exited and reaped.
+fn gone(pid: u32) -> bool {
+    !Path::new(&format!("/proc/{pid}")).exists()
+}
+
+/// Whether `pid` still runs: a zombie (reparented to a PID 1 that has not reaped it yet)
+/// does not.
 fn alive(pid: u32) -> bool {
-    Path::new(&format!("/proc/{pid}")).exists()
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    stat.rsplit_once(") ").is_some_and(|(_, rest)| !rest.starts_with(['Z', 'X']))
 }
 
 #[test]
@@ -234,7 +242,7 @@ fn a_hanging_script_is_a_504_within_the_timeout_and_is_killed() {
     assert!(head.starts_with("HTTP/1.1 504 Gateway Timeout\r\n"), "{head}");
     assert!(took >= Duration::from_millis(1900) && took < Duration::from_secs(4), "504 after {took:?}");
     let pid = pid_in(&pidfile);
-    wait_for(Duration::from_secs(2), || !alive(pid));
+    wait_for(Duration::from_secs(2), || gone(pid));
     server.wait_event("tests/cgi-bin/app.py: no header block within 2 s: killed, 504");
     std::fs::remove_dir_all(dir).unwrap();
 }
@@ -251,8 +259,24 @@ fn a_client_that_leaves_mid_request_takes_the_script_with_it() {
     let pid = pid_in(&pidfile);
     assert!(alive(pid), "the script waits for the rest of its body");
     drop(s);
-    wait_for(Duration::from_secs(5), || !alive(pid));
+    wait_for(Duration::from_secs(5), || gone(pid));
     server.wait_event("tests/cgi-bin/app.py: the client went away: killed");
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// forkhttpd SIGKILLs children its grace period has run out on: their scripts must not
+/// run on as orphans (`PR_SET_PDEATHSIG`).
+#[test]
+fn a_script_dies_with_a_killed_child() {
+    let server = app(&[]);
+    let dir = temp_dir("orphan");
+    let pidfile = dir.join("pid");
+    let mut s = server.connect();
+    s.write_all(format!("GET /hang?pidfile={} HTTP/1.1\r\nHost: localhost\r\n\r\n", pidfile.display()).as_bytes()).unwrap();
+    let script = pid_in(&pidfile);
+    let child = common::only_child(server.pid());
+    common::kill(child, common::Signal::KILL);
+    wait_for(Duration::from_secs(5), || !alive(script));
     std::fs::remove_dir_all(dir).unwrap();
 }
 
@@ -272,7 +296,7 @@ fn a_client_that_sends_no_body_for_the_timeout_gets_408_and_the_script_is_killed
     let took = start.elapsed();
     assert!(split(&response).0.starts_with("HTTP/1.1 408 Request Timeout\r\n"), "{:?}", String::from_utf8_lossy(&response));
     assert!(took >= Duration::from_millis(1900) && took < Duration::from_secs(4), "408 after {took:?}");
-    wait_for(Duration::from_secs(2), || !alive(pid));
+    wait_for(Duration::from_secs(2), || gone(pid));
     server.wait_event("tests/cgi-bin/app.py: request body still incomplete after 2 s: killed, 408");
     std::fs::remove_dir_all(dir).unwrap();
 }

@@ -46,6 +46,8 @@ use core::net::SocketAddr;
 use core::time::Duration;
 use env::{Block, Vars};
 use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
+use rustix::fs::{FileType, fstat};
+use rustix::io::Errno;
 use rustix::process::Signal;
 
 /// What to run.
@@ -109,6 +111,21 @@ pub struct Outcome {
     /// Bytes of the request may be left unread on the connection: close it by draining
     /// (`shutdown(SHUT_WR)`, read until EOF), or the kernel answers them with RST.
     pub unread: bool,
+}
+
+/// Whether the opened `file` may run as a script: a regular file with an execute bit
+/// (`fstat`). Else why not, for a one-line message: forkhttpd answers 403, webserver3h
+/// does not start. (Whether this user may execute it, `execveat` alone knows: EACCES
+/// there is a 502.)
+pub fn check(file: BorrowedFd<'_>) -> Result<(), (&'static [u8], Option<Errno>)> {
+    let stat = fstat(file).map_err(|e| (&b"fstat: "[..], Some(e)))?;
+    if FileType::from_raw_mode(stat.st_mode) != FileType::RegularFile {
+        return Err((b"not a regular file", None));
+    }
+    if stat.st_mode & 0o111 == 0 {
+        return Err((b"not executable (chmod +x it)", None));
+    }
+    Ok(())
 }
 
 /// Runs `script` for `request` on `conn` and relays its response; returns once the
