@@ -10,8 +10,8 @@
 //!   (as received, empty if none), `REMOTE_ADDR`, `REMOTE_PORT`, `CONTENT_LENGTH` (when
 //!   the request has a body);
 //! - in the order of the request's headers, `CONTENT_TYPE` from the first
-//!   `Content-Type`, and `HTTP_NAME` for each header `Name` (upper case, `-` as `_`), repeated
-//!   headers joined with `, ` (`Cookie`s with `; `, RFC 9113 §8.2.3). Not: `Content-Type`
+//!   `Content-Type`, and `HTTP_NAME` for each header `Name` (upper case, `-` as `_`),
+//!   repeated headers joined with `, ` (`Cookie`s with `; `, RFC 9113 §8.2.3). Not: `Content-Type`
 //!   and `Content-Length` (they have their own), `Proxy` (httpoxy: `HTTP_PROXY` is the
 //!   proxy setting of many HTTP libraries, and a client must not choose it), and names
 //!   with bytes other than letters, digits and `-` (`X_Forwarded_For` would pass for
@@ -228,7 +228,8 @@ pub fn build<'e>(
     Ok(())
 }
 
-/// Two field names are the same in any case.
+/// Two field names are the same in any case. (Not `eq_ignore_ascii_case`: see
+/// `request::is`.)
 fn same(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.to_ascii_lowercase() == y.to_ascii_lowercase())
 }
