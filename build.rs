@@ -12,6 +12,7 @@ const NO_LIBC_BINS: &[&str] = &[
     "webserver3e",
     "webserver3f",
     "webserver3g",
+    "webserver3h",
 ];
 
 fn main() {

@@ -89,6 +89,14 @@ pub fn write(out: &mut Buf, addr: &SocketAddr) {
     out.byte(b':').num(u64::from(addr.port()));
 }
 
+/// Appends the address alone, as CGI's `REMOTE_ADDR` has it: `1.2.3.4`, `2001:db8::1`.
+pub fn write_ip(out: &mut Buf, ip: &IpAddr) {
+    match ip {
+        IpAddr::V4(ip) => write_v4(out, ip.octets()),
+        IpAddr::V6(ip) => write_v6(out, ip),
+    }
+}
+
 fn write_v4(out: &mut Buf, octets: [u8; 4]) {
     for (i, o) in octets.into_iter().enumerate() {
         if i > 0 {

@@ -6,7 +6,7 @@ use crate::buf::Buf;
 use rustix::io::Errno;
 
 /// The errnos forkhttpd and the stages can meet, in the order of [`TEXTS`].
-const ERRNOS: [Errno; 21] = [
+const ERRNOS: [Errno; 22] = [
     Errno::ACCESS,
     Errno::ADDRINUSE,
     Errno::ADDRNOTAVAIL,
@@ -23,6 +23,7 @@ const ERRNOS: [Errno; 21] = [
     Errno::NFILE,
     Errno::NOBUFS,
     Errno::NOENT,
+    Errno::NOEXEC,
     Errno::NOMEM,
     Errno::NOSYS,
     Errno::NOTDIR,
@@ -48,6 +49,7 @@ too many open files (EMFILE)
 too many open files in system (ENFILE)
 no buffer space available (ENOBUFS)
 no such file or directory (ENOENT)
+exec format error (ENOEXEC)
 out of memory (ENOMEM)
 function not implemented (ENOSYS)
 not a directory (ENOTDIR)

@@ -12,6 +12,7 @@
 pub mod addr;
 pub mod argv;
 pub mod buf;
+pub mod cgi;
 pub mod child;
 pub mod children;
 pub mod clock;

@@ -1,16 +1,24 @@
-//! What the article's stages, webserver3a … webserver3g, share: their command line, the
+//! What the article's stages, webserver3a … webserver3h, share: their command line, the
 //! listening socket, the pieces of `handle_request`, and one-line errors that name the
 //! syscall and the errno. The accept loop, the fork and the reaper are not here: each
 //! stage's own file shows them, because they are what the stages teach.
+//!
+//! For 3h, the gateway, also: `-- PROGRAM [ARGS…]` on the command line, `--timeout`,
+//! the program opened at start-up (`openat`, `fstat`), and the request head read whole
+//! (`setsockopt(SO_RCVTIMEO)`, `recvfrom` until the head ends).
 
 use crate::argv::Strings;
 use crate::buf::Buf;
 use crate::config;
 use crate::errno;
+use crate::http::request::{Head, Message};
+use crate::http::{HEAD_MAX, Status, response};
 use crate::listener;
 use crate::log;
 use core::net::{Ipv4Addr, SocketAddr};
-use rustix::fd::OwnedFd;
+use core::time::Duration;
+use rustix::fd::{AsFd, OwnedFd};
+use rustix::fs::{CWD, Mode, OFlags, openat};
 use rustix::io::{self, Errno, IoSlice};
 use rustix::net::{RecvFlags, SendFlags, recv, send};
 use rustix::thread::{NanosleepRelativeResult, nanosleep};
@@ -23,11 +31,15 @@ pub const PORT: u16 = 8888;
 /// knows the body has ended only when the connection closes.
 pub const RESPONSE: &[u8] = b"HTTP/1.1 200 OK\n\nHello, World!\n";
 
-/// A stage's command line: `--port PORT` and, where the article sleeps, `--sleep SECONDS`.
+/// A stage's command line: `--port PORT` and, where the article sleeps, `--sleep SECONDS`;
+/// for the gateway (3h), `--timeout SECONDS` and `-- PROGRAM [ARGS…]`.
 pub struct Stage {
     pub name: &'static str,
     pub port: u16,
     pub sleep: u32,
+    pub timeout: u32,
+    /// The gateway's `PROGRAM ARGS…`, the arguments after `--`.
+    pub program: Option<Strings>,
 }
 
 impl Stage {
@@ -35,14 +47,27 @@ impl Stage {
     /// and exits. `sleep` is the article's sleep for this stage, if it has one; `about`
     /// says what the stage shows.
     pub fn start(name: &'static str, args: Strings, sleep: Option<u32>, about: &str) -> Stage {
-        let mut stage = Stage { name, port: PORT, sleep: sleep.unwrap_or(0) };
+        Stage::parse(name, args, sleep, false, about)
+    }
+
+    /// The gateway's command line: `[--port PORT] [--timeout SECONDS] -- PROGRAM [ARGS…]`.
+    pub fn start_gateway(name: &'static str, args: Strings, about: &str) -> Stage {
+        let stage = Stage::parse(name, args, None, true, about);
+        if stage.program.is_none_or(|mut program| program.next().is_none()) {
+            usage_error(name, config::UsageError { problem: &NO_PROGRAM, arg: b"--" });
+        }
+        stage
+    }
+
+    fn parse(name: &'static str, args: Strings, sleep: Option<u32>, gateway: bool, about: &str) -> Stage {
+        let mut stage = Stage { name, port: PORT, sleep: sleep.unwrap_or(0), timeout: 10, program: None };
         let mut args = args;
         args.next(); // the program's name
         while let Some(arg) = args.next() {
             let (option, inline) = config::split_option(arg);
             let mut value = || inline.or_else(|| args.next());
             let parsed = match option {
-                b"-h" | b"--help" => stage.usage(sleep.is_some(), about),
+                b"-h" | b"--help" => stage.usage(sleep.is_some(), gateway, about),
                 b"-p" | b"--port" => match value() {
                     Some(v) => config::number(v, &config::PORT).map(|p| stage.port = p as u16),
                     None => Err(needs_value(option)),
@@ -51,28 +76,39 @@ impl Stage {
                     Some(v) => config::number(v, &SLEEP).map(|s| stage.sleep = s as u32),
                     None => Err(needs_value(option)),
                 },
+                b"-t" | b"--timeout" if gateway => match value() {
+                    Some(v) => config::number(v, &TIMEOUT).map(|t| stage.timeout = t as u32),
+                    None => Err(needs_value(option)),
+                },
+                b"--" if gateway => {
+                    stage.program = Some(args);
+                    break;
+                }
                 _ => Err(config::UsageError { problem: &config::UNKNOWN_OPTION, arg }),
             };
             if let Err(e) = parsed {
-                let mut line = Buf::new();
-                e.write(&mut line, name);
-                log::stderr(line.as_bytes());
-                exit(2);
+                usage_error(name, e);
             }
         }
         stage
     }
 
-    fn usage(&self, sleeps: bool, about: &str) -> ! {
+    fn usage(&self, sleeps: bool, gateway: bool, about: &str) -> ! {
         let mut text = Buf::new();
         text.push(b"Usage: ").push(self.name.as_bytes()).push(b" [--port PORT]");
         if sleeps {
             text.push(b" [--sleep SECONDS]");
         }
+        if gateway {
+            text.push(b" [--timeout SECONDS] -- PROGRAM [ARGS...]");
+        }
         text.push(b"\n\n").push(about.as_bytes()).push(b"\n\nOptions:\n");
         text.push(b"  -p, --port PORT    port to listen on, 0 for any free one (default: 8888)\n");
         if sleeps {
             text.push(b"      --sleep SECS   the article's sleep (default: ").num(self.sleep.into()).push(b")\n");
+        }
+        if gateway {
+            text.push(b"  -t, --timeout SECS time for the program's header block, 1-86400 (default: 10)\n");
         }
         log::stdout(text.as_bytes());
         exit(0)
@@ -81,11 +117,18 @@ impl Stage {
     /// `socket`, `setsockopt(SO_REUSEADDR)`, `bind(('', port))`, `listen(backlog)`, then
     /// the article's `Serving HTTP on port PORT ...`. Exits 1 with a one-line error.
     pub fn listen(&self, backlog: i32) -> OwnedFd {
+        self.listen_port(backlog).0
+    }
+
+    /// `listen`, and the port it listens on (the kernel's choice for `--port 0`). The
+    /// gateway's socket gets `SO_SNDTIMEO` (`--timeout`), as forkhttpd's file server's: a
+    /// client that stops reading cannot hold a child, and its script, forever.
+    pub fn listen_port(&self, backlog: i32) -> (OwnedFd, u16) {
         let addr = SocketAddr::new(Ipv4Addr::UNSPECIFIED.into(), self.port);
-        match listener::open(&addr, backlog, None) {
+        match listener::open(&addr, backlog, self.program.map(|_| self.timeout)) {
             Ok((socket, port)) => {
                 log::serving(port);
-                socket
+                (socket, port)
             }
             Err(e) => {
                 let mut line = Buf::new();
@@ -100,6 +143,22 @@ impl Stage {
 fn needs_value(option: &[u8]) -> config::UsageError<'_> {
     config::UsageError { problem: &config::NEEDS_VALUE, arg: option }
 }
+
+/// The one-line error for a bad command line, and exit status 2.
+fn usage_error(name: &str, e: config::UsageError<'_>) -> ! {
+    let mut line = Buf::new();
+    e.write(&mut line, name);
+    log::stderr(line.as_bytes());
+    exit(2)
+}
+
+const NO_PROGRAM: config::Problem = config::Problem { text: "expected PROGRAM [ARGS...] after", hint: "" };
+
+const TIMEOUT: config::Range = config::Range {
+    min: 1,
+    max: 86400,
+    problem: config::Problem { text: "invalid timeout", hint: ": expected whole seconds from 1 to 86400" },
+};
 
 const SLEEP: config::Range = config::Range {
     min: 0,
@@ -167,4 +226,71 @@ pub fn push_num(line: &mut Buf, label: &str, n: i64) {
         line.byte(b'-');
     }
     line.num(n.unsigned_abs());
+}
+
+/// The gateway's program, opened once at start-up as the article's WSGI server loads
+/// its application once: every request runs this file, whatever happens to the path.
+pub struct Program {
+    pub path: &'static [u8],
+    /// `O_PATH`: enough to execute, and to `fstat`.
+    pub file: OwnedFd,
+    /// Its directory, the script's working directory.
+    pub dir: OwnedFd,
+}
+
+impl Program {
+    /// Opens `path` and its directory (`openat` twice, `fstat`), or exits 2 with one line:
+    /// `webserver3h: cannot run 'x.py': not executable`.
+    pub fn open(name: &str, path: &'static [u8]) -> Program {
+        let fail = |why: &[u8], e: Option<Errno>| -> ! {
+            let mut line = Buf::new();
+            line.push(name.as_bytes()).push(b": cannot run '").push(path).push(b"': ").push(why);
+            if let Some(e) = e {
+                errno::write(&mut line, e);
+            }
+            log::stderr(line.byte(b'\n').as_bytes());
+            exit(2)
+        };
+        let flags = OFlags::PATH | OFlags::CLOEXEC;
+        let file = openat(CWD, path, flags, Mode::empty()).unwrap_or_else(|e| fail(b"", Some(e)));
+        if let Err((why, e)) = crate::cgi::check(file.as_fd()) {
+            fail(why, e);
+        }
+        let dir = match path.iter().rposition(|&b| b == b'/') {
+            Some(0) => &b"/"[..],
+            Some(slash) => path.get(..slash).unwrap_or(b"."),
+            None => b".",
+        };
+        let dir = openat(CWD, dir, flags | OFlags::DIRECTORY, Mode::empty()).unwrap_or_else(|e| fail(b"its directory: ", Some(e)));
+        Program { path, file, dir }
+    }
+}
+
+/// Reads until the request head is complete; returns how many bytes came (the head,
+/// perhaps the start of a body). A head that cannot be complete gets its error response
+/// (400, 431, 505, 408 after `timeout`) and `None`, as does a client that leaves.
+pub fn recv_head(conn: &OwnedFd, buf: &mut [u8; HEAD_MAX], timeout: u32) -> Option<usize> {
+    use rustix::net::sockopt::{Timeout, set_socket_timeout};
+    let _ = set_socket_timeout(conn, Timeout::Recv, Some(Duration::from_secs(timeout.into())));
+    let mut received = 0;
+    let status = loop {
+        let n = match recv(conn, buf.get_mut(received..).unwrap_or(&mut []), RecvFlags::empty()) {
+            Ok((0, _)) => return None,
+            Ok((n, _)) => n,
+            Err(Errno::INTR) => continue,
+            Err(Errno::AGAIN) => break Status::RequestTimeout,
+            Err(_) => return None,
+        };
+        received += n;
+        match Message::lex(buf.get(..received).unwrap_or(&[])) {
+            Ok(_) => return Some(received),
+            Err(Head::Partial) if received < HEAD_MAX => continue,
+            Err(Head::Partial) => break Status::HeaderFieldsTooLarge,
+            Err(Head::Complete(verdict)) => break verdict.status,
+        }
+    };
+    let mut out = Buf::new();
+    response::write(&mut out, status, false, response::CLOSE, crate::clock::unix_seconds());
+    let _ = send(conn, out.as_bytes(), SendFlags::NOSIGNAL);
+    None
 }

@@ -113,6 +113,35 @@ fn golden_traces_3e_3f_3g() {
     golden("3g", &[]);
 }
 
+/// 3h runs a CGI program per request: the parent is 3g's, the child forks again, and the
+/// script's process is traced up to its `execveat` (what follows is /bin/sh's).
+#[test]
+fn golden_traces_3h() {
+    let traced = Traced::start("webserver3h", &["--port", "0", "--", "examples/cgi-bin/hello.sh"]);
+    let mut s = connect(traced.server.port);
+    s.write_all(REQUEST).unwrap();
+    let mut response = Vec::new();
+    s.read_to_end(&mut response).unwrap();
+    let text = String::from_utf8(response).unwrap();
+    assert!(text.starts_with("HTTP/1.1 200 OK\r\nDate: ") && text.ends_with("\r\nConnection: close\r\n\r\nHello, World!\n"), "{text}");
+    wait_for(Duration::from_secs(10), || children(traced.pid).iter().all(|(_, state)| *state == 'Z'));
+    wait_in_syscall(traced.pid, ACCEPT);
+    kill(traced.pid, Signal::KILL);
+    let (_, parent, kids) = traced.finish();
+    let doc = |part: &str| documented("docs/stages.md", &format!("3h {part}"));
+    let (rest, runs) = take_reaper_runs(&parent);
+    let (doc_rest, doc_runs) = take_reaper_runs(&[doc("start-up"), doc("request")].concat());
+    assert_eq!(names(&rest), names(&doc_rest), "3h, the parent:\n{parent}");
+    assert_eq!(runs, doc_runs, "3h, the SIGCHLD handler:\n{parent}");
+    assert_eq!(kids.len(), 2, "the child and the script's process");
+    let (script, child): (Vec<&String>, Vec<&String>) = kids.iter().partition(|t| t.contains("execveat("));
+    // A signal may stop a wait that the kernel then restarts: `= ? ERESTART...`.
+    let calls = |t: &str| names(&t.lines().filter(|l| !l.contains("= ? ERESTART")).collect::<Vec<_>>().join("\n"));
+    assert_eq!(calls(child[0]), names(&doc("child")), "3h, the child:\n{}", child[0]);
+    let until_exec = script[0].split_inclusive('\n').take_while(|l| !l.starts_with("execveat(")).collect::<String>();
+    assert_eq!([calls(&until_exec), vec!["execveat".into()]].concat(), names(&doc("script")), "3h, the script:\n{}", script[0]);
+}
+
 #[test]
 fn three_b_serves_one_client_at_a_time() {
     let server = start("3b", &["--sleep", "1"]);

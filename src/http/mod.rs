@@ -1,8 +1,10 @@
 //! HTTP/1.x, as much as forkhttpd speaks: read a request head, decide the status, write
 //! the response. Reading the head is `request`, the answer is `response`, HTTP-dates are
 //! `date`; the request target's path is `target`, `Range` is `range`, entity tags are
-//! `etag`. Bytes only: nothing here makes a syscall.
+//! `etag`; what a CGI program writes before its body is `cgi`. Bytes only: nothing here
+//! makes a syscall.
 
+pub mod cgi;
 pub mod date;
 pub mod etag;
 pub mod range;
@@ -28,17 +30,20 @@ pub enum Status {
     NotFound,
     MethodNotAllowed,
     RequestTimeout,
+    LengthRequired,
     UriTooLong,
     RangeNotSatisfiable,
     HeaderFieldsTooLarge,
     InternalServerError,
     NotImplemented,
+    BadGateway,
     ServiceUnavailable,
+    GatewayTimeout,
     VersionNotSupported,
 }
 
 /// Tables, not `match`es: two of them over every status take more code than the data.
-const CODES: [u16; 16] = [200, 206, 301, 304, 400, 403, 404, 405, 408, 414, 416, 431, 500, 501, 503, 505];
+const CODES: [u16; 19] = [200, 206, 301, 304, 400, 403, 404, 405, 408, 411, 414, 416, 431, 500, 501, 502, 503, 504, 505];
 const REASONS: &str = "OK
 Partial Content
 Moved Permanently
@@ -48,12 +53,15 @@ Forbidden
 Not Found
 Method Not Allowed
 Request Timeout
+Length Required
 URI Too Long
 Range Not Satisfiable
 Request Header Fields Too Large
 Internal Server Error
 Not Implemented
+Bad Gateway
 Service Unavailable
+Gateway Timeout
 HTTP Version Not Supported";
 
 impl Status {
@@ -76,6 +84,9 @@ mod tests {
         assert_eq!(REASONS.lines().count(), CODES.len());
         assert_eq!((Status::Ok.code(), Status::Ok.reason()), (200, &b"OK"[..]));
         assert_eq!((Status::NotFound.code(), Status::NotFound.reason()), (404, &b"Not Found"[..]));
+        assert_eq!((Status::LengthRequired.code(), Status::LengthRequired.reason()), (411, &b"Length Required"[..]));
+        assert_eq!((Status::BadGateway.code(), Status::BadGateway.reason()), (502, &b"Bad Gateway"[..]));
+        assert_eq!((Status::GatewayTimeout.code(), Status::GatewayTimeout.reason()), (504, &b"Gateway Timeout"[..]));
         assert_eq!(
             (Status::VersionNotSupported.code(), Status::VersionNotSupported.reason()),
             (505, &b"HTTP Version Not Supported"[..])

@@ -94,6 +94,15 @@ impl Server {
         read_to_close(&mut s).expect("a clean close")
     }
 
+    /// Sends `request` and returns everything the server answers until it closes, its
+    /// own side left open as curl leaves it: for answers that end the connection
+    /// themselves (CGI), where a FIN from the client means it went away.
+    pub fn exchange_open(&self, request: &[u8]) -> Vec<u8> {
+        let mut s = self.connect();
+        s.write_all(request).unwrap();
+        read_to_close(&mut s).expect("a clean close")
+    }
+
     pub fn signal(&self, sig: Signal) {
         kill(self.pid(), sig);
     }

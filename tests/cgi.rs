@@ -1,0 +1,362 @@
+//! webserver3h, the article's exercise: a WSGI application (Python's wsgiref, run as a
+//! CGI/1.1 program) and a shell script behind the concurrent server, over real TCP.
+//! The application is tests/cgi-bin/app.py; each route is one behaviour.
+
+mod common;
+use common::{Server, bin, children, split, wait_for};
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// webserver3h on a free port, running `program` (relative to the checkout) with `args`
+/// after `--`, and `options` before it.
+fn gateway(options: &[&str], program: &str, args: &[&str]) -> Server {
+    Server::spawn(gateway_command(options, program, args))
+}
+
+fn gateway_command(options: &[&str], program: &str, args: &[&str]) -> Command {
+    let mut cmd = Command::new(bin("webserver3h"));
+    cmd.current_dir(root()).args(["--port", "0"]).args(options).arg("--").arg(program).args(args);
+    // The scripts say `#!/usr/bin/env python3`, and the server passes its PATH on: put
+    // the interpreter itself first, so that no wrapper (pyenv's shims are shell scripts)
+    // runs before each request's Python. Loaded machines start ten Pythons slowly enough.
+    cmd.env("PATH", std::env::join_paths([python_dir()].into_iter().chain(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()))).unwrap());
+    cmd
+}
+
+/// The directory of the real `python3` (after any wrapper).
+fn python_dir() -> PathBuf {
+    static DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| {
+        let script = "import os, sys; print(os.path.dirname(os.path.realpath(sys.executable)))";
+        let out = Command::new("python3").args(["-c", script]).output().expect("the tests need python3");
+        PathBuf::from(String::from_utf8(out.stdout).unwrap().trim())
+    })
+    .clone()
+}
+
+fn app(options: &[&str]) -> Server {
+    gateway(options, "tests/cgi-bin/app.py", &[])
+}
+
+fn get(server: &Server, target: &str, headers: &str) -> (String, Vec<u8>) {
+    let request = format!("GET {target} HTTP/1.1\r\nHost: localhost:{}\r\n{headers}\r\n", server.port);
+    split(&server.exchange_open(request.as_bytes()))
+}
+
+/// The environment the application saw, as `NAME=value` lines.
+fn env_of(body: &[u8]) -> Vec<String> {
+    String::from_utf8(body.to_vec()).unwrap().lines().map(String::from).collect()
+}
+
+/// A fresh directory for the files a test and its scripts share.
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("forkhttpd-cgi-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Waits for a script to write its pid into `file`.
+fn pid_in(file: &Path) -> u32 {
+    wait_for(Duration::from_secs(10), || std::fs::read_to_string(file).is_ok_and(|s| s.parse::<u32>().is_ok()));
+    std::fs::read_to_string(file).unwrap().parse().unwrap()
+}
+
+/// Gone from /proc: exited and reaped.
+fn gone(pid: u32) -> bool {
+    !Path::new(&format!("/proc/{pid}")).exists()
+}
+
+/// Whether `pid` still runs: a zombie (reparented to a PID 1 that has not reaped it yet)
+/// does not.
+fn alive(pid: u32) -> bool {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    stat.rsplit_once(") ").is_some_and(|(_, rest)| !rest.starts_with(['Z', 'X']))
+}
+
+#[test]
+fn parts_2_hello_app_through_wsgiref() {
+    let server = gateway(&[], "examples/cgi-bin/hello.py", &[]);
+    let (head, body) = get(&server, "/hello", "");
+    assert_eq!(body, b"Hello world from a simple WSGI application!\n");
+    assert!(head.starts_with("HTTP/1.1 200 OK\r\nDate: "), "{head}");
+    assert!(head.contains("\r\nContent-Type: text/plain\r\n") && head.contains("\r\nContent-Length: 44\r\n"), "{head}");
+    assert!(head.ends_with("\r\nConnection: close"), "{head}");
+    // HEAD: the same head, no body.
+    let response = server.exchange_open(format!("HEAD /hello HTTP/1.1\r\nHost: localhost:{}\r\n\r\n", server.port).as_bytes());
+    let (head_only, rest) = split(&response);
+    assert!(rest.is_empty() && head_only.contains("\r\nContent-Length: 44\r\n"), "{head_only}");
+    // The child prints the request it serves, as 3g does.
+    wait_for(Duration::from_secs(5), || server.log().iter().any(|l| l == "HEAD /hello HTTP/1.1"));
+    assert!(server.events().is_empty(), "{:?}", server.events());
+}
+
+#[test]
+fn the_environment() {
+    let mut cmd = gateway_command(&[], "tests/cgi-bin/app.py", &["one", "two words"]);
+    cmd.env("FORKHTTPD_TEST", "passed on").env("HTTP_PROXY", "http://server-side-proxy:3128").env("REMOTE_USER", "root");
+    let server = Server::spawn(cmd);
+    let (head, body) = get(&server, "/env/a%20b/%C3%A9?x=1&y=%20&z", "X-Custom-Header: yes\r\nProxy: http://evil.example:1/\r\nAccept: a\r\nAccept: b\r\n");
+    assert!(head.starts_with("HTTP/1.1 200 OK\r\n"), "{head}");
+    let env = env_of(&body);
+    let port = server.port.to_string();
+    for expected in [
+        "GATEWAY_INTERFACE=CGI/1.1",
+        &format!("SERVER_SOFTWARE=forkhttpd/{}", env!("CARGO_PKG_VERSION")),
+        "SERVER_NAME=localhost",
+        &format!("SERVER_PORT={port}"),
+        "SERVER_PROTOCOL=HTTP/1.1",
+        "REQUEST_METHOD=GET",
+        "SCRIPT_NAME=",
+        "PATH_INFO=/env/a b/é",
+        "QUERY_STRING=x=1&y=%20&z",
+        "REMOTE_ADDR=127.0.0.1",
+        "HTTP_X_CUSTOM_HEADER=yes",
+        "HTTP_ACCEPT=a, b",
+        &format!("HTTP_HOST=localhost:{port}"),
+        "FORKHTTPD_TEST=passed on",
+        &format!("CWD={}", root().join("tests/cgi-bin").canonicalize().unwrap().display()),
+        "ARGV=['one', 'two words']",
+    ] {
+        assert!(env.iter().any(|l| l == expected), "{expected} missing in {env:#?}");
+    }
+    assert!(env.iter().any(|l| l.starts_with("REMOTE_PORT=")), "{env:#?}");
+    // httpoxy: neither the client nor the server's environment sets HTTP_PROXY; and
+    // nobody was authenticated.
+    for absent in ["HTTP_PROXY=", "REMOTE_USER=", "PATH_TRANSLATED=", "CONTENT_LENGTH=", "CONTENT_TYPE="] {
+        assert!(!env.iter().any(|l| l.starts_with(absent)), "{absent} in {env:#?}");
+    }
+
+    // HTTP/1.0 without Host: SERVER_NAME is the address the client reached.
+    let (_, body) = split(&server.exchange_open(b"GET /env HTTP/1.0\r\n\r\n"));
+    let env = env_of(&body);
+    assert!(env.iter().any(|l| l == "SERVER_NAME=127.0.0.1") && env.iter().any(|l| l == "SERVER_PROTOCOL=HTTP/1.0"), "{env:#?}");
+}
+
+#[test]
+fn a_100_kib_post_with_every_byte_value_comes_back() {
+    let server = app(&[]);
+    let body: Vec<u8> = (0..100 * 1024).map(|i: u32| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+    assert!((0..=255u8).all(|b| body.contains(&b)));
+    let mut request = format!(
+        "POST /echo HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/octet-stream\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    )
+    .into_bytes();
+    request.extend_from_slice(&body);
+    let (head, echoed) = split(&server.exchange_open(&request));
+    assert!(head.starts_with("HTTP/1.1 200 OK\r\n"), "{head}");
+    assert!(head.contains(&format!("\r\nContent-Length: {}\r\n", body.len())), "{head}");
+    assert!(echoed == body, "{} bytes back, {} sent", echoed.len(), body.len());
+}
+
+#[test]
+fn status_location_and_repeated_headers_pass_through() {
+    let server = app(&[]);
+    let (head, body) = get(&server, "/redirect", "");
+    assert!(head.starts_with("HTTP/1.1 301 Moved Permanently\r\n"), "{head}");
+    assert!(head.contains("\r\nLocation: http://example.com/elsewhere\r\n") && body.is_empty(), "{head}");
+    let (head, body) = get(&server, "/teapot", "");
+    assert!(head.starts_with("HTTP/1.1 418 I'm a teapot\r\n") && body == b"short and stout\n", "{head}");
+    let (head, _) = get(&server, "/cookies", "");
+    assert!(head.contains("\r\nSet-Cookie: a=1\r\nSet-Cookie: b=2; Path=/\r\n"), "{head}");
+    let (head, _) = get(&server, "/nowhere", "");
+    assert!(head.starts_with("HTTP/1.1 404 Not Found\r\n"), "{head}");
+}
+
+#[test]
+fn five_mib_of_output_end_with_the_close() {
+    let server = app(&[]);
+    let (head, body) = get(&server, "/big", "");
+    assert!(!head.contains("Content-Length"), "the app gave none: {head}");
+    assert!(head.ends_with("\r\nConnection: close"), "{head}");
+    assert_eq!(body.len(), 5 * 1024 * 1024);
+    assert!(body.chunks(256).all(|c| c.iter().enumerate().all(|(i, &b)| b == i as u8)), "the bytes as written");
+}
+
+#[test]
+fn a_shell_script() {
+    let server = gateway(&[], "tests/cgi-bin/hello.sh", &[]);
+    let (head, body) = get(&server, "/some/where?q=1", "");
+    assert!(head.starts_with("HTTP/1.1 200 OK\r\n") && head.contains("\r\nContent-Type: text/plain\r\n"), "{head}");
+    assert_eq!(String::from_utf8(body).unwrap(), "Hello from sh: GET /some/where?q=1\n");
+}
+
+/// The article's lesson, for applications: each request has a process of its own, so
+/// ten requests to an application that takes a second are answered in about a second.
+#[test]
+fn ten_slow_requests_are_served_at_once_by_ten_processes() {
+    let server = app(&[]);
+    let port = server.port;
+    let start = Instant::now();
+    let clients: Vec<_> = (0..10)
+        .map(|_| {
+            std::thread::spawn(move || {
+                let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+                s.write_all(b"GET /sleep HTTP/1.1\r\nHost: localhost\r\n\r\n").unwrap();
+                let mut got = Vec::new();
+                s.read_to_end(&mut got).unwrap();
+                (split(&got), start.elapsed())
+            })
+        })
+        .collect();
+    let mut pids = Vec::new();
+    for client in clients {
+        let ((head, body), took) = client.join().unwrap();
+        assert!(head.starts_with("HTTP/1.1 200 OK\r\n"), "{head}");
+        assert!(took < Duration::from_secs(3), "a response after {took:?}");
+        pids.push(String::from_utf8(body).unwrap());
+    }
+    pids.sort();
+    pids.dedup();
+    assert_eq!(pids.len(), 10, "ten processes: {pids:?}");
+    // Children and scripts all reaped.
+    wait_for(Duration::from_secs(10), || children(server.pid()).is_empty());
+}
+
+#[test]
+fn a_script_that_dies_before_its_header_block_is_a_502() {
+    let server = app(&[]);
+    let (head, body) = get(&server, "/crash", "");
+    assert!(head.starts_with("HTTP/1.1 502 Bad Gateway\r\n") && body == b"502 Bad Gateway\n", "{head}");
+    server.wait_event("tests/cgi-bin/app.py: killed by SIGSEGV before a complete header block: 502");
+    let (head, _) = get(&server, "/exit", "");
+    assert!(head.starts_with("HTTP/1.1 502 Bad Gateway\r\n"), "{head}");
+    server.wait_event("tests/cgi-bin/app.py: exited with status 3 before a complete header block: 502");
+}
+
+#[test]
+fn a_hanging_script_is_a_504_within_the_timeout_and_is_killed() {
+    let server = app(&["--timeout", "2"]);
+    let dir = temp_dir("hang");
+    let pidfile = dir.join("pid");
+    let start = Instant::now();
+    let (head, _) = get(&server, &format!("/hang?pidfile={}", pidfile.display()), "");
+    let took = start.elapsed();
+    assert!(head.starts_with("HTTP/1.1 504 Gateway Timeout\r\n"), "{head}");
+    assert!(took >= Duration::from_millis(1900) && took < Duration::from_secs(4), "504 after {took:?}");
+    let pid = pid_in(&pidfile);
+    wait_for(Duration::from_secs(2), || gone(pid));
+    server.wait_event("tests/cgi-bin/app.py: no header block within 2 s: killed, 504");
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn a_client_that_leaves_mid_request_takes_the_script_with_it() {
+    let server = app(&[]);
+    let dir = temp_dir("leave");
+    let pidfile = dir.join("pid");
+    let mut s = server.connect();
+    let head = format!("POST /wait-body?pidfile={} HTTP/1.1\r\nHost: localhost\r\nContent-Length: 1000\r\n\r\n", pidfile.display());
+    s.write_all(head.as_bytes()).unwrap();
+    s.write_all(&[b'x'; 10]).unwrap();
+    let pid = pid_in(&pidfile);
+    assert!(alive(pid), "the script waits for the rest of its body");
+    drop(s);
+    wait_for(Duration::from_secs(5), || gone(pid));
+    server.wait_event("tests/cgi-bin/app.py: the client went away: killed");
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// forkhttpd SIGKILLs children its grace period has run out on: their scripts must not
+/// run on as orphans (`PR_SET_PDEATHSIG`).
+#[test]
+fn a_script_dies_with_a_killed_child() {
+    let server = app(&[]);
+    let dir = temp_dir("orphan");
+    let pidfile = dir.join("pid");
+    let mut s = server.connect();
+    s.write_all(format!("GET /hang?pidfile={} HTTP/1.1\r\nHost: localhost\r\n\r\n", pidfile.display()).as_bytes()).unwrap();
+    let script = pid_in(&pidfile);
+    let child = common::only_child(server.pid());
+    common::kill(child, common::Signal::KILL);
+    wait_for(Duration::from_secs(5), || !alive(script));
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn a_client_that_sends_no_body_for_the_timeout_gets_408_and_the_script_is_killed() {
+    let server = app(&["--timeout", "2"]);
+    let dir = temp_dir("silent");
+    let pidfile = dir.join("pid");
+    let mut s = server.connect();
+    let start = Instant::now();
+    let head = format!("POST /wait-body?pidfile={} HTTP/1.1\r\nHost: localhost\r\nContent-Length: 1000\r\n\r\n", pidfile.display());
+    s.write_all(head.as_bytes()).unwrap();
+    s.write_all(&[b'x'; 10]).unwrap();
+    let pid = pid_in(&pidfile);
+    let mut response = Vec::new();
+    s.read_to_end(&mut response).unwrap();
+    let took = start.elapsed();
+    assert!(split(&response).0.starts_with("HTTP/1.1 408 Request Timeout\r\n"), "{:?}", String::from_utf8_lossy(&response));
+    assert!(took >= Duration::from_millis(1900) && took < Duration::from_secs(4), "408 after {took:?}");
+    wait_for(Duration::from_secs(2), || gone(pid));
+    server.wait_event("tests/cgi-bin/app.py: request body still incomplete after 2 s: killed, 408");
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// A client that stops reading: the send times out (`SO_SNDTIMEO`, `--timeout`), and the
+/// child ends the script and itself.
+#[test]
+fn a_client_that_stops_reading_does_not_hold_the_script() {
+    let server = app(&["--timeout", "2"]);
+    let mut s = server.connect();
+    // More than the socket buffers on both sides can hold (Linux lets them grow to a few MiB).
+    s.write_all(b"GET /big?mib=256 HTTP/1.1\r\nHost: localhost\r\n\r\n").unwrap();
+    server.wait_event("tests/cgi-bin/app.py: the client took nothing for 2 s: killed");
+    // The child is gone, and it goes only after the script is killed and reaped.
+    wait_for(Duration::from_secs(5), || children(server.pid()).is_empty());
+    drop(s);
+}
+
+#[test]
+fn requests_the_gateway_refuses() {
+    // A chunked body: the script is promised a CONTENT_LENGTH.
+    let server = app(&[]);
+    let response = server.exchange_open(b"POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n");
+    assert!(split(&response).0.starts_with("HTTP/1.1 411 Length Required\r\n"));
+    let response = server.exchange_open(b"GET /%zz HTTP/1.1\r\nHost: a\r\n\r\n");
+    assert!(split(&response).0.starts_with("HTTP/1.1 400 Bad Request\r\n"));
+    drop(server);
+
+    // An environment that does not fit in the fixed region.
+    let mut cmd = gateway_command(&[], "tests/cgi-bin/app.py", &[]);
+    cmd.env("BIG", "x".repeat(33 * 1024));
+    let server = Server::spawn(cmd);
+    let (head, _) = get(&server, "/hello", "");
+    assert!(head.starts_with("HTTP/1.1 431 Request Header Fields Too Large\r\n"), "{head}");
+    server.wait_event("tests/cgi-bin/app.py: the request's environment does not fit in 32 KiB: 431");
+}
+
+#[test]
+fn the_program_is_checked_at_start_up() {
+    let dir = temp_dir("start");
+    let plain = dir.join("plain.py");
+    std::fs::write(&plain, "print('hi')\n").unwrap();
+    let run = |args: &[&str]| {
+        let out = Command::new(bin("webserver3h")).args(["--port", "0"]).args(args).output().unwrap();
+        (out.status.code(), String::from_utf8(out.stderr).unwrap())
+    };
+    let missing = dir.join("missing.py");
+    let cases = [
+        (vec!["--", missing.to_str().unwrap()], format!("webserver3h: cannot run '{}': no such file or directory (ENOENT)\n", missing.display())),
+        (vec!["--", plain.to_str().unwrap()], format!("webserver3h: cannot run '{}': not executable (chmod +x it)\n", plain.display())),
+        (vec!["--", dir.to_str().unwrap()], format!("webserver3h: cannot run '{}': not a regular file\n", dir.display())),
+        (vec!["--"], "webserver3h: expected PROGRAM [ARGS...] after '--' (see webserver3h --help)\n".into()),
+        (vec![], "webserver3h: expected PROGRAM [ARGS...] after '--' (see webserver3h --help)\n".into()),
+        (vec!["--timeout", "0", "--", "x"], "webserver3h: invalid timeout '0': expected whole seconds from 1 to 86400 (see webserver3h --help)\n".into()),
+    ];
+    for (args, message) in cases {
+        assert_eq!(run(&args), (Some(2), message), "{args:?}");
+    }
+    let help = Command::new(bin("webserver3h")).arg("--help").output().unwrap();
+    let text = String::from_utf8(help.stdout).unwrap();
+    assert!(help.status.success() && text.starts_with("Usage: webserver3h [--port PORT] [--timeout SECONDS] -- PROGRAM [ARGS...]\n"), "{text}");
+    std::fs::remove_dir_all(dir).unwrap();
+}
