@@ -10,6 +10,8 @@ pub struct Config<'a> {
     pub dir: Option<&'a [u8]>,
     /// HTML listings for directories without `index.html`.
     pub list: bool,
+    /// `--cgi PREFIX`: the scripts' directory beneath `dir`, without leading or trailing `/`.
+    pub cgi: Option<&'a [u8]>,
     /// The ids to run as once the socket is bound.
     pub user: Option<Ids>,
     pub addr: SocketAddr,
@@ -111,6 +113,8 @@ const MAX_REQUESTS: Range = Range {
     max: 1_000_000,
     problem: Problem { text: "invalid max-requests", hint: ": expected a number from 1 to 1000000" },
 };
+const CGI: Problem = Problem { text: "invalid cgi prefix", hint: ": expected a directory beneath DIR, such as /cgi-bin/" };
+const CGI_NEEDS_DIR: Problem = Problem { text: "--cgi needs a DIR to find", hint: " in" };
 const ID: Range = Range {
     min: 0,
     max: u32::MAX as u64 - 1,
@@ -138,6 +142,8 @@ Options:
       --max-requests N  requests per connection, 1-1000000 (default: 1000)
   -q, --quiet           no access log
       --list            HTML listings of directories without index.html
+      --cgi PREFIX      run DIR/PREFIX/NAME as a CGI program for the paths
+                        PREFIX/NAME[/PATH_INFO], e.g. /cgi-bin/ (needs DIR)
   -u, --user UID[:GID]  run as these numeric ids once the port is bound
                         (GID defaults to UID)
   -h, --help            print this help and exit
@@ -163,6 +169,7 @@ pub fn parse<'a>(
 ) -> Result<Command<'a>, UsageError<'a>> {
     let mut dir = None;
     let mut list = false;
+    let mut cgi = None;
     let mut user = None;
     let mut port = None;
     let mut ip = IpAddr::V4(Ipv4Addr::UNSPECIFIED);
@@ -186,6 +193,7 @@ pub fn parse<'a>(
             b"-V" | b"--version" => return Ok(Command::Version),
             b"-q" | b"--quiet" => quiet = true,
             b"--list" => list = true,
+            b"--cgi" => cgi = Some(parse_prefix(value()?)?),
             b"-u" | b"--user" => user = Some(parse_ids(value()?)?),
             b"-p" | b"--port" => port = Some(number(value()?, &PORT)? as u16),
             b"-b" | b"--bind" => ip = parse_ip(value()?)?,
@@ -206,8 +214,21 @@ pub fn parse<'a>(
         (None, Some(p)) => number(p, &PORT).map_err(|e| UsageError { problem: &ENV_PORT, ..e })? as u16,
         (None, None) => DEFAULT_PORT,
     };
+    if let (Some(prefix), None) = (cgi, dir) {
+        return Err(UsageError { problem: &CGI_NEEDS_DIR, arg: prefix });
+    }
     let addr = SocketAddr::new(ip, port);
-    Ok(Command::Serve(Config { dir, list, user, addr, backlog, quiet, timeout, max_children, grace, keep_alive, max_requests }))
+    Ok(Command::Serve(Config { dir, list, cgi, user, addr, backlog, quiet, timeout, max_children, grace, keep_alive, max_requests }))
+}
+
+/// `/cgi-bin/`, `cgi-bin` or `/apps/cgi` as `cgi-bin`, `apps/cgi`: a path beneath DIR,
+/// without `.` or `..` (no decoded target has them, so it would never match).
+fn parse_prefix(s: &[u8]) -> Result<&[u8], UsageError<'_>> {
+    let start = s.iter().take_while(|&&b| b == b'/').count();
+    let end = s.len() - s.iter().rev().take_while(|&&b| b == b'/').count();
+    let prefix = s.get(start..end.max(start)).unwrap_or(&[]);
+    let dots = prefix.split(|&b| b == b'/').any(|seg| seg == b"." || seg == b"..");
+    if prefix.is_empty() || dots { Err(UsageError { problem: &CGI, arg: s }) } else { Ok(prefix) }
 }
 
 /// `UID` or `UID:GID`.
@@ -279,7 +300,7 @@ mod tests {
         let c = serve(&[], None);
         assert_eq!(c.addr, "0.0.0.0:8888".parse().unwrap());
         assert_eq!((c.backlog, c.quiet, c.timeout, c.max_children, c.grace), (1024, false, 10, 1024, 10));
-        assert_eq!((c.dir, c.list, c.user), (None, false, None));
+        assert_eq!((c.dir, c.list, c.cgi, c.user), (None, false, None, None));
         assert_eq!((c.keep_alive, c.max_requests), (5, 1000));
     }
 
@@ -296,6 +317,12 @@ mod tests {
             );
         }
         assert!(run(&["--list=yes"], None).is_err());
+        assert_eq!(serve(&["--cgi", "/cgi-bin/", "site"], None).cgi, Some(&b"cgi-bin"[..]));
+        assert_eq!(serve(&["--cgi=apps/cgi", "site"], None).cgi, Some(&b"apps/cgi"[..]));
+        assert_eq!(run(&["--cgi", "/cgi-bin/"], None).unwrap_err(), "forkhttpd: --cgi needs a DIR to find 'cgi-bin' in (see forkhttpd --help)\n");
+        for bad in ["/", "", "/a/../b", "./x"] {
+            assert!(run(&["--cgi", bad, "site"], None).unwrap_err().starts_with("forkhttpd: invalid cgi prefix"), "{bad}");
+        }
         let c = serve(&["--keep-alive", "0", "--max-requests=1"], None);
         assert_eq!((c.keep_alive, c.max_requests), (0, 1));
         for bad in [&["--keep-alive", "3601"][..], &["--max-requests", "0"], &["--keep-alive", "-1"]] {

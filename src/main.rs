@@ -5,7 +5,7 @@
 use forkhttpd::argv::Strings;
 use forkhttpd::buf::Buf;
 use forkhttpd::config::{self, Command};
-use forkhttpd::files::{self, Site};
+use forkhttpd::files::{self, Cgi, Site};
 use forkhttpd::log;
 use forkhttpd::{errno, ids, listener, server, signals};
 use rustix::io::Errno;
@@ -30,9 +30,12 @@ unsafe fn origin_main(_argc: usize, argv: *mut *mut u8, envp: *mut *mut u8) -> i
             return 2;
         }
     };
-    let site = match config.dir {
+    let mut site = match config.dir {
         Some(dir) => match files::Path::new().join(&[dir]).ok_or(Errno::NAMETOOLONG).and_then(files::open_root) {
-            Ok(root) => Some(Site { root, list: config.list }),
+            Ok(root) => {
+                let cgi = config.cgi.map(|prefix| Cgi { prefix, dir, env, port: 0 });
+                Some(Site { root, list: config.list, cgi })
+            }
             Err(e) => return fail(2, b"cannot serve ", dir, e),
         },
         None => None,
@@ -56,6 +59,10 @@ unsafe fn origin_main(_argc: usize, argv: *mut *mut u8, envp: *mut *mut u8) -> i
         if let Err(e) = files::check_root(site) {
             return fail(2, b"cannot read ", dir, e);
         }
+    }
+    // Scripts learn the port the kernel chose for --port 0 (SERVER_PORT).
+    if let Some(cgi) = site.as_mut().and_then(|site| site.cgi.as_mut()) {
+        cgi.port = port;
     }
     log::serving(port);
     server::run(listener, &config, site.as_ref())

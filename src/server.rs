@@ -25,7 +25,7 @@ use rustix::thread::nanosleep;
 use rustix::time::Timespec;
 
 /// Serves until SIGTERM or SIGINT, then lets the children finish; returns the exit status.
-pub fn run(listener: OwnedFd, config: &Config<'_>, site: Option<&Site>) -> i32 {
+pub fn run(listener: OwnedFd, config: &Config<'_>, site: Option<&Site<'_>>) -> i32 {
     let mut full = Episode::new("--max-children");
     let mut accept_failing = Episode::new("accept4");
     let mut fork_failing = Episode::new("fork");

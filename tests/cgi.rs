@@ -44,8 +44,9 @@ fn app(options: &[&str]) -> Server {
     gateway(options, "tests/cgi-bin/app.py", &[])
 }
 
+/// A GET that asks to close: a static answer would otherwise keep the connection.
 fn get(server: &Server, target: &str, headers: &str) -> (String, Vec<u8>) {
-    let request = format!("GET {target} HTTP/1.1\r\nHost: localhost:{}\r\n{headers}\r\n", server.port);
+    let request = format!("GET {target} HTTP/1.1\r\nHost: localhost:{}\r\nConnection: close\r\n{headers}\r\n", server.port);
     split(&server.exchange_open(request.as_bytes()))
 }
 
@@ -82,7 +83,7 @@ fn alive(pid: u32) -> bool {
 
 #[test]
 fn parts_2_hello_app_through_wsgiref() {
-    let server = gateway(&[], "examples/cgi-bin/hello.py", &[]);
+    let server = gateway(&[], "examples/site/cgi-bin/hello.py", &[]);
     let (head, body) = get(&server, "/hello", "");
     assert_eq!(body, b"Hello world from a simple WSGI application!\n");
     assert!(head.starts_with("HTTP/1.1 200 OK\r\nDate: "), "{head}");
@@ -359,4 +360,139 @@ fn the_program_is_checked_at_start_up() {
     let text = String::from_utf8(help.stdout).unwrap();
     assert!(help.status.success() && text.starts_with("Usage: webserver3h [--port PORT] [--timeout SECONDS] -- PROGRAM [ARGS...]\n"), "{text}");
     std::fs::remove_dir_all(dir).unwrap();
+}
+
+// forkhttpd --cgi PREFIX DIR: the same library behind the file server.
+
+/// A site: static files, the test app as an executable script, a script that is not
+/// executable, a directory under the prefix, a symlink from the static side to the app,
+/// and a secret beside DIR.
+fn site_tree() -> common::TempDir {
+    use std::os::unix::fs::{PermissionsExt, symlink};
+    let tree = common::TempDir::new("cgi-site");
+    let www = tree.path().join("www");
+    std::fs::create_dir_all(www.join("cgi-bin/sub")).unwrap();
+    std::fs::create_dir_all(www.join("static")).unwrap();
+    std::fs::write(www.join("index.html"), "<h1>static</h1>\n").unwrap();
+    std::fs::write(tree.path().join("secret.txt"), "SECRET-OUTSIDE\n").unwrap();
+    std::fs::copy(root().join("tests/cgi-bin/app.py"), www.join("cgi-bin/app.py")).unwrap();
+    std::fs::set_permissions(www.join("cgi-bin/app.py"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::write(www.join("cgi-bin/source.py"), "print('SECRET-SOURCE')\n").unwrap();
+    std::fs::set_permissions(www.join("cgi-bin/source.py"), std::fs::Permissions::from_mode(0o644)).unwrap();
+    symlink("../cgi-bin/app.py", www.join("static/link.py")).unwrap();
+    std::fs::hard_link(www.join("cgi-bin/app.py"), www.join("static/hard.py")).unwrap();
+    tree
+}
+
+/// forkhttpd `--cgi /cgi-bin/` serving `dir`, its PATH with the real python3 first.
+fn forkhttpd_cgi(dir: &Path, options: &[&str]) -> Server {
+    let mut cmd = Command::new(bin("forkhttpd"));
+    cmd.args(["--port", "0", "--bind", "127.0.0.1", "--cgi", "/cgi-bin/"]).args(options).arg(dir);
+    cmd.env("PATH", std::env::join_paths([python_dir()].into_iter().chain(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()))).unwrap());
+    Server::spawn(cmd)
+}
+
+#[test]
+fn forkhttpd_runs_scripts_beside_static_files() {
+    let tree = site_tree();
+    let www = tree.path().join("www");
+    let server = forkhttpd_cgi(&www, &[]);
+    let (head, body) = get(&server, "/cgi-bin/app.py/hello", "");
+    assert_eq!(body, b"Hello world from a simple WSGI application!\n", "{head}");
+    assert!(head.ends_with("\r\nConnection: close"), "{head}");
+    let (_, body) = get(&server, "/index.html", "");
+    assert_eq!(body, b"<h1>static</h1>\n");
+
+    let (_, body) = get(&server, "/cgi-bin/app.py/env/x%20y?q=%20&r", "");
+    let env = env_of(&body);
+    let port = server.port.to_string();
+    for expected in [
+        "SCRIPT_NAME=/cgi-bin/app.py",
+        "PATH_INFO=/env/x y",
+        "QUERY_STRING=q=%20&r",
+        &format!("SERVER_PORT={port}"),
+        &format!("PATH_TRANSLATED={}/env/x y", www.display()),
+        &format!("CWD={}", www.join("cgi-bin").canonicalize().unwrap().display()),
+        "ARGV=[]",
+    ] {
+        assert!(env.iter().any(|l| l == expected), "{expected} missing in {env:#?}");
+    }
+
+    // Any method is the script's; a static file takes GET and HEAD only.
+    let post = |target: &str| {
+        let request = format!("POST {target} HTTP/1.1\r\nHost: a\r\nConnection: close\r\nContent-Length: 5\r\n\r\nhello");
+        split(&server.exchange_open(request.as_bytes()))
+    };
+    let (head, body) = post("/cgi-bin/app.py/echo");
+    assert!(head.starts_with("HTTP/1.1 200 OK\r\n") && body == b"hello", "{head}");
+    let (head, _) = post("/index.html");
+    assert!(head.starts_with("HTTP/1.1 405 ") && head.contains("\r\nAllow: GET, HEAD\r\n"), "{head}");
+    let log = server.wait_log(5);
+    assert!(log.iter().any(|l| l.contains("\"GET /cgi-bin/app.py/hello HTTP/1.1\" 200 44 pid=")), "{log:#?}");
+}
+
+#[test]
+fn no_script_source_ever_leaves() {
+    let tree = site_tree();
+    let www = tree.path().join("www");
+    let app_source = std::fs::read_to_string(root().join("tests/cgi-bin/app.py")).unwrap();
+    let server = forkhttpd_cgi(&www, &["--list"]);
+    for (target, code) in [
+        ("/cgi-bin/source.py", 403),
+        ("/cgi-bin//source.py", 403),
+        ("//cgi-bin/source.py", 403),
+        ("/static/../cgi-bin/source.py", 403),
+        ("/cgi-bin/%73ource.py", 403),
+        ("/cgi-bin/sub", 403),
+        ("/cgi-bin/", 404),
+        ("/cgi-bin/missing.py", 404),
+        ("/static/link.py", 403),
+        ("/static/hard.py", 403),
+        ("/cgi-bin/../../secret.txt", 404),
+        ("/cgi-bin/%2e%2e/%2e%2e/secret.txt", 404),
+        ("/cgi-bin/..%2f..%2fsecret.txt", 404),
+        ("/cgi-bin/app.py/../../secret.txt", 404),
+    ] {
+        for method in ["GET", "HEAD"] {
+            let raw = server.exchange_open(format!("{method} {target} HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n").as_bytes());
+            let text = String::from_utf8_lossy(&raw);
+            assert!(text.starts_with(&format!("HTTP/1.1 {code} ")), "{method} {target}: {text}");
+            for secret in ["SECRET-SOURCE", "CGIHandler", "SECRET-OUTSIDE"] {
+                assert!(!text.contains(secret), "{method} {target} leaked {secret}");
+            }
+        }
+    }
+    assert!(!app_source.is_empty());
+    // The listing of the static side still names them; they just cannot be fetched.
+    let (_, listing) = get(&server, "/static/", "");
+    assert!(String::from_utf8_lossy(&listing).contains("link.py"));
+    let events = server.events();
+    assert!(events.iter().any(|l| l == "forkhttpd: source.py: not executable (chmod +x it): 403"), "{events:#?}");
+    assert!(events.iter().any(|l| l == "forkhttpd: missing.py: cannot open: no such file or directory (ENOENT): 404"), "{events:#?}");
+}
+
+#[test]
+fn a_kept_alive_connection_ends_with_its_script() {
+    let tree = site_tree();
+    let server = forkhttpd_cgi(&tree.path().join("www"), &[]);
+    let mut s = server.connect();
+    s.write_all(b"GET /index.html HTTP/1.1\r\nHost: a\r\n\r\nGET /cgi-bin/app.py/hello HTTP/1.1\r\nHost: a\r\n\r\n").unwrap();
+    let mut all = Vec::new();
+    s.read_to_end(&mut all).unwrap();
+    let text = String::from_utf8_lossy(&all);
+    assert!(text.starts_with("HTTP/1.1 200 OK\r\n") && text.contains("<h1>static</h1>\n"), "{text}");
+    assert!(text.ends_with("Hello world from a simple WSGI application!\n"), "{text}");
+    assert_eq!(text.matches("HTTP/1.1 200 OK").count(), 2, "{text}");
+}
+
+#[test]
+fn the_example_site() {
+    let server = forkhttpd_cgi(&root().join("examples/site"), &[]);
+    let url = format!("http://127.0.0.1:{}", server.port);
+    let out = Command::new("curl").args(["-sS", &format!("{url}/cgi-bin/hello.py")]).output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "Hello world from a simple WSGI application!\n");
+    let out = Command::new("curl").args(["-sS", &format!("{url}/")]).output().unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("/cgi-bin/hello.py"));
+    let out = Command::new("curl").args(["-sS", &format!("{url}/cgi-bin/hello.sh")]).output().unwrap();
+    assert!(out.status.success() && !out.stdout.is_empty(), "{out:?}");
 }

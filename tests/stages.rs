@@ -117,7 +117,7 @@ fn golden_traces_3e_3f_3g() {
 /// script's process is traced up to its `execveat` (what follows is /bin/sh's).
 #[test]
 fn golden_traces_3h() {
-    let traced = Traced::start("webserver3h", &["--port", "0", "--", "examples/cgi-bin/hello.sh"]);
+    let traced = Traced::start("webserver3h", &["--port", "0", "--", "examples/site/cgi-bin/hello.sh"]);
     let mut s = connect(traced.server.port);
     s.write_all(REQUEST).unwrap();
     let mut response = Vec::new();

@@ -30,8 +30,9 @@ struct Fields<'a> {
     accept_encoding: Option<&'a [u8]>,
 }
 
-/// Answers the GET or HEAD request whose head is `head` (already judged acceptable).
-pub fn answer(x: &Exchange<'_>, head: &[u8], site: &Site) -> Answer {
+/// Answers the request whose head starts `head` (every byte received so far), judged
+/// acceptable or 405: a script's under `--cgi`'s prefix, else GET and HEAD only.
+pub fn answer(x: &Exchange<'_>, head: &[u8], site: &Site<'_>) -> Answer {
     let Ok(message) = Message::lex(head) else {
         return x.reply(Status::BadRequest);
     };
@@ -42,6 +43,14 @@ pub fn answer(x: &Exchange<'_>, head: &[u8], site: &Site) -> Answer {
     let path = target.path;
     if target::is_hidden(path) {
         return x.reply(Status::NotFound);
+    }
+    if let Some(cgi) = &site.cgi {
+        if let Some(rest) = super::cgi::beneath(path, cgi.prefix) {
+            return super::cgi::answer(x, &message, head, site, cgi, rest, target.query);
+        }
+    }
+    if !matches!(message.method, b"GET" | b"HEAD") {
+        return x.reply(Status::MethodNotAllowed);
     }
     // Relative to the root (RESOLVE_BENEATH refuses absolute paths): `//a.txt` is `a.txt`.
     let rel = path.get(path.iter().take_while(|&&b| b == b'/').count()..).unwrap_or(&[]);
@@ -138,7 +147,12 @@ fn takes_gzip(accept: &[u8]) -> bool {
 /// A regular file at `dir` + `leaf` (`leaf`: `index.html`, or empty): 304, 416, 206 or
 /// 200 with its bytes, or those of its `.gz` twin when the client takes gzip. The type
 /// is the file's own, also when the twin is sent.
-fn file(x: &Exchange<'_>, site: &Site, file: Opened, dir: &[u8], leaf: &[u8], f: &Fields<'_>) -> Answer {
+fn file(x: &Exchange<'_>, site: &Site<'_>, file: Opened, dir: &[u8], leaf: &[u8], f: &Fields<'_>) -> Answer {
+    // With --cgi, a program's bytes never leave as a file, whatever path (a symlink, a
+    // hard link, a case-folding directory) led to it.
+    if site.cgi.is_some() && file.stat.st_mode & 0o111 != 0 {
+        return x.reply(Status::Forbidden);
+    }
     let name = if leaf.is_empty() { dir.rsplit(|&b| b == b'/').next().unwrap_or(dir) } else { leaf };
     let content_type = mime::content_type(name);
     if f.accept_encoding.is_some_and(takes_gzip) {
@@ -205,7 +219,7 @@ fn send_file(x: &Exchange<'_>, file: &Opened, content_type: &[u8], gzip: bool, f
         return answer;
     }
     let (bytes, cut) = files::send(x.conn, &file.fd, start, len);
-    Answer { status, bytes, cut }
+    Answer { code: status.code(), bytes, cut, last: false }
 }
 
 /// A directory without `index.html`, with `--list`: its HTML listing.
@@ -225,7 +239,7 @@ fn listing(x: &Exchange<'_>, dir: &OwnedFd, path: &[u8]) -> Answer {
     let mut sink = Sink { conn: x.conn, out: Buf::new(), sent: 0, cut: None };
     listing.render(path, &mut |piece| sink.put(piece));
     sink.flush();
-    Answer { status: Status::Ok, bytes: sink.sent, cut: sink.cut }
+    Answer { code: 200, bytes: sink.sent, cut: sink.cut, last: false }
 }
 
 /// Pieces of a body gathered into buffers of `Buf`'s size, each sent when full.

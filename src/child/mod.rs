@@ -10,6 +10,7 @@
 //! (which returns 0, or times out). The clocks are read through the vDSO, without a
 //! syscall.
 
+pub mod cgi;
 pub mod files;
 
 use crate::buf::Buf;
@@ -29,23 +30,37 @@ use rustix::net::{RecvFlags, SendFlags, Shutdown, recv, send, shutdown};
 
 /// What a handler did, for the access log.
 pub struct Answer {
-    pub status: Status,
+    /// The status code sent (a script's may be any).
+    pub code: u16,
     /// Body bytes sent.
     pub bytes: u64,
     pub cut: Option<Cut>,
+    /// The response ended the connection whatever the request asked (a script's).
+    pub last: bool,
+}
+
+impl Answer {
+    fn sent(status: Status, bytes: u64, cut: Option<Cut>) -> Answer {
+        Answer { code: status.code(), bytes: if cut.is_none() { bytes } else { 0 }, cut, last: false }
+    }
 }
 
 /// One request's answer: where it goes, and what every response head must say.
 pub struct Exchange<'c> {
     pub conn: &'c OwnedFd,
+    pub peer: Option<&'c SocketAddr>,
     pub head_only: bool,
     /// The `Connection` field: `response::CLOSE`, `KEEP_ALIVE` or `OPEN`.
     pub connection: &'static [u8],
     pub unix: i64,
+    /// When the head had to be complete: a script's header block has until then too.
+    pub deadline: Duration,
+    /// `--timeout`.
+    pub timeout: Duration,
 }
 
 /// Serves the connection, then exits the process.
-pub fn serve(conn: OwnedFd, peer: Option<&SocketAddr>, pid: u32, config: &Config<'_>, site: Option<&Site>) -> ! {
+pub fn serve(conn: OwnedFd, peer: Option<&SocketAddr>, pid: u32, config: &Config<'_>, site: Option<&Site<'_>>) -> ! {
     connection(&conn, peer, pid, config, site);
     rustix::runtime::exit_group(0)
 }
@@ -60,10 +75,11 @@ pub fn serve(conn: OwnedFd, peer: Option<&SocketAddr>, pid: u32, config: &Config
 /// says `Connection: close`: the client asked for it, the request had a body (never
 /// read), the head was rejected, `--max-requests` were served, or the parent, at
 /// `--max-children`, asked its children to make room (SIGUSR1, see `signals`).
-pub fn connection(conn: &OwnedFd, peer: Option<&SocketAddr>, pid: u32, config: &Config<'_>, site: Option<&Site>) {
+pub fn connection(conn: &OwnedFd, peer: Option<&SocketAddr>, pid: u32, config: &Config<'_>, site: Option<&Site<'_>>) {
     let mut buf = [0u8; HEAD_MAX];
     let mut received = 0;
-    let mut deadline = clock::monotonic() + Duration::from_secs(config.timeout.into());
+    let timeout = Duration::from_secs(config.timeout.into());
+    let mut deadline = clock::monotonic() + timeout;
     let mut served = 0;
     loop {
         let Some((verdict, got)) = read_head(conn, &mut buf, received, deadline) else { return };
@@ -77,6 +93,7 @@ pub fn connection(conn: &OwnedFd, peer: Option<&SocketAddr>, pid: u32, config: &
             && !signals::closing();
         let x = Exchange {
             conn,
+            peer,
             head_only: verdict.head_only,
             connection: match (keep, verdict.http10) {
                 (false, _) => response::CLOSE,
@@ -84,16 +101,20 @@ pub fn connection(conn: &OwnedFd, peer: Option<&SocketAddr>, pid: u32, config: &
                 (true, false) => response::OPEN,
             },
             unix: clock::unix_seconds(),
+            deadline,
+            timeout,
         };
         let head = buf.get(..received).unwrap_or(&[]);
+        // Methods other than GET and HEAD are a script's to take, or 405.
+        let to_site = verdict.status == Status::Ok || verdict.status == Status::MethodNotAllowed;
         let answer = match site {
-            Some(site) if verdict.status == Status::Ok => files::answer(&x, head, site),
+            Some(site) if to_site => files::answer(&x, head, site),
             _ => x.reply(verdict.status),
         };
         if !config.quiet {
-            log::access(peer, request::request_line(head), answer.status.code(), answer.bytes, pid, answer.cut);
+            log::access(peer, request::request_line(head), answer.code, answer.bytes, pid, answer.cut);
         }
-        if !keep || answer.cut.is_some() {
+        if !keep || answer.cut.is_some() || answer.last {
             if verdict.may_leave_unread(received) {
                 drain(conn, &mut buf, deadline);
             }
@@ -109,7 +130,7 @@ pub fn connection(conn: &OwnedFd, peer: Option<&SocketAddr>, pid: u32, config: &
                 None => return,
             }
         }
-        deadline = clock::monotonic() + Duration::from_secs(config.timeout.into());
+        deadline = clock::monotonic() + timeout;
     }
 }
 
@@ -118,8 +139,7 @@ impl Exchange<'_> {
     pub fn reply(&self, status: Status) -> Answer {
         let mut out = Buf::new();
         let body = response::write(&mut out, status, self.head_only, self.connection, self.unix);
-        let cut = send_all(self.conn, out.as_bytes(), SendFlags::empty()).err();
-        Answer { status, bytes: if cut.is_none() { body } else { 0 }, cut }
+        Answer::sent(status, body, send_all(self.conn, out.as_bytes(), SendFlags::empty()).err())
     }
 
     /// Ends `out`, a `text/plain` head its caller built for `status`, adds the status's
@@ -127,8 +147,7 @@ impl Exchange<'_> {
     pub fn send_text(&self, mut out: Buf, status: Status) -> Answer {
         response::end(&mut out, self.connection);
         let body = if self.head_only { 0 } else { response::error_body(&mut out, status) };
-        let cut = send_all(self.conn, out.as_bytes(), SendFlags::empty()).err();
-        Answer { status, bytes: if cut.is_none() { body } else { 0 }, cut }
+        Answer::sent(status, body, send_all(self.conn, out.as_bytes(), SendFlags::empty()).err())
     }
 
     /// Ends and sends `out`, the head of a response whose body of `len` bytes the caller
@@ -140,8 +159,8 @@ impl Exchange<'_> {
         let body = !self.head_only && len > 0;
         let flags = if body { SendFlags::MORE } else { SendFlags::empty() };
         match send_all(self.conn, out.as_bytes(), flags) {
-            Err(cut) => Some(Answer { status, bytes: 0, cut: Some(cut) }),
-            Ok(()) if !body => Some(Answer { status, bytes: 0, cut: None }),
+            Err(cut) => Some(Answer::sent(status, 0, Some(cut))),
+            Ok(()) if !body => Some(Answer::sent(status, 0, None)),
             Ok(()) => None,
         }
     }

@@ -16,10 +16,25 @@ use rustix::fs::{CWD, FileType, Mode, OFlags, ResolveFlags, Stat, fstat, openat2
 use rustix::io::Errno;
 
 /// The served directory, opened once at start-up.
-pub struct Site {
+pub struct Site<'a> {
     pub root: OwnedFd,
     /// `--list`: listings for directories without `index.html`.
     pub list: bool,
+    /// `--cgi`: the programs under a prefix, and what they run with.
+    pub cgi: Option<Cgi<'a>>,
+}
+
+/// `--cgi PREFIX`.
+pub struct Cgi<'a> {
+    /// The scripts' directory beneath the root, without leading or trailing `/`
+    /// (`cgi-bin`).
+    pub prefix: &'a [u8],
+    /// `DIR` as given, for `PATH_TRANSLATED`.
+    pub dir: &'a [u8],
+    /// The server's environment, passed on to the scripts.
+    pub env: crate::argv::Strings,
+    /// The port the server listens on: `SERVER_PORT`.
+    pub port: u16,
 }
 
 /// Longest path the kernel takes (PATH_MAX, the NUL included).
@@ -52,7 +67,7 @@ impl Opened {
 /// wait for a writer (a socket fails with ENXIO; what is neither a regular file nor a
 /// directory is refused by the caller after `fstat`). `O_NOCTTY`: a terminal in the
 /// directory must not become the child's.
-pub fn open(site: &Site, path: &CStr) -> Result<Opened, Errno> {
+pub fn open(site: &Site<'_>, path: &CStr) -> Result<Opened, Errno> {
     let flags = OFlags::RDONLY | OFlags::NONBLOCK | OFlags::NOCTTY | OFlags::CLOEXEC;
     let fd = openat2(&site.root, path, flags, Mode::empty(), ResolveFlags::BENEATH | ResolveFlags::NO_MAGICLINKS)?;
     let stat = fstat(&fd)?;
@@ -115,6 +130,6 @@ pub fn send(conn: impl AsFd, file: &OwnedFd, mut offset: u64, len: u64) -> (u64,
 /// Can the server, under the ids it serves with, read and search the root? Checked once
 /// at start-up (`faccessat`), after `--user`: an unreadable `DIR` is refused then, not
 /// answered 403 at every request.
-pub fn check_root(site: &Site) -> Result<(), Errno> {
+pub fn check_root(site: &Site<'_>) -> Result<(), Errno> {
     rustix::fs::accessat(&site.root, c".", rustix::fs::Access::READ_OK | rustix::fs::Access::EXEC_OK, rustix::fs::AtFlags::empty())
 }

@@ -5,8 +5,13 @@ Part 2's server imported `app` and called it itself; here the standard library's
 wsgiref.handlers.CGIHandler calls it, with the request the server put in the
 environment and on stdin, and writes the response to stdout for the server to relay:
 
-    target/release/webserver3h -- examples/cgi-bin/hello.py
+    target/release/webserver3h -- examples/site/cgi-bin/hello.py
     curl http://localhost:8888/hello
+
+or behind forkhttpd's file server, beside static files:
+
+    target/release/forkhttpd --cgi /cgi-bin/ examples/site
+    curl http://localhost:8888/cgi-bin/hello.py
 """
 from wsgiref.handlers import CGIHandler
 

@@ -1,0 +1,96 @@
+//! The CGI answer (`--cgi PREFIX`): a path `PREFIX/NAME[/PATH_INFO]` runs the program
+//! `DIR/PREFIX/NAME` for the request ([`crate::cgi`]), with any method.
+//!
+//! The script is opened beneath the root like any file (`openat2`, `RESOLVE_BENEATH`),
+//! checked (`fstat`: a regular file with an execute bit), and executed through that very
+//! descriptor (`execveat`), so what runs is what was checked. Nothing under the prefix is
+//! ever sent as a file: a name that is no script gets 404 or 403, never its bytes. Each
+//! such refusal is an event line naming the script. The response ends the connection.
+
+use super::{Answer, Exchange};
+use crate::cgi::{self, Request, Script, Server, process};
+use crate::files::{self, Cgi, Path, Site};
+use crate::http::Status;
+use crate::http::request::Message;
+use rustix::fd::AsFd;
+use rustix::io::Errno;
+
+/// The rest of `path` after `prefix`'s segments, or `None` if `path` is not beneath it.
+/// Segments, not bytes: `/cgi-bin//x` is beneath `cgi-bin` as the kernel sees it, and
+/// `/cgi-binx` is not.
+pub fn beneath<'p>(path: &'p [u8], prefix: &[u8]) -> Option<&'p [u8]> {
+    let mut rest = path;
+    for want in prefix.split(|&b| b == b'/').filter(|s| !s.is_empty()) {
+        rest = rest.get(rest.iter().take_while(|&&b| b == b'/').count()..)?;
+        let len = rest.iter().take_while(|&&b| b != b'/').count();
+        if rest.get(..len)? != want {
+            return None;
+        }
+        rest = rest.get(len..)?;
+    }
+    Some(rest.get(rest.iter().take_while(|&&b| b == b'/').count()..)?)
+}
+
+/// Runs the script `rest` names (`NAME[/PATH_INFO]`, after the prefix) for the request
+/// whose head is `message`, `received` being every byte received so far.
+pub fn answer(x: &Exchange<'_>, message: &Message<'_>, received: &[u8], site: &Site<'_>, cgi: &Cgi<'_>, rest: &[u8], query: Option<&[u8]>) -> Answer {
+    let name_len = rest.iter().take_while(|&&b| b != b'/').count();
+    let (name, path_info) = rest.split_at(name_len);
+    let mut path = Path::new();
+    let opened = match path.join(&[cgi.prefix, b"/", name]).filter(|_| !name.is_empty()).ok_or(Errno::NOENT) {
+        Ok(p) => files::open(site, p),
+        Err(e) => Err(e),
+    };
+    let script = match opened {
+        Ok(script) => script,
+        Err(e) => {
+            let status = if matches!(e, Errno::NOENT | Errno::NOTDIR | Errno::NAMETOOLONG) { Status::NotFound } else { Status::Forbidden };
+            return refuse(x, name, status, b"cannot open: ", Some(e));
+        }
+    };
+    if let Err((why, e)) = cgi::check(script.fd.as_fd()) {
+        return refuse(x, name, Status::Forbidden, why, e);
+    }
+    let dir = match path.join(&[cgi.prefix]).ok_or(Errno::NAMETOOLONG).and_then(|p| files::open(site, p)) {
+        Ok(dir) => dir,
+        Err(e) => return refuse(x, name, Status::Forbidden, b"its directory: ", Some(e)),
+    };
+    // SCRIPT_NAME: `/PREFIX/NAME`, decoded.
+    let mut script_name = Path::new();
+    let script_name = script_name.join(&[b"/", cgi.prefix, b"/", name]).map_or(name, |c| c.to_bytes());
+    let script = Script { file: script.fd.as_fd(), dir: dir.fd.as_fd(), name, args: None };
+    let request = Request { message, received, script_name, path_info, query: query.unwrap_or(b""), peer: x.peer };
+    let server = Server { env: cgi.env, port: cgi.port, document_root: Some(cgi.dir), deadline: x.deadline, timeout: x.timeout };
+    let outcome = cgi::serve(x.conn, &script, &request, &server);
+    Answer { code: outcome.status, bytes: outcome.bytes, cut: outcome.cut, last: true }
+}
+
+/// 404 or 403 for a name under the prefix that is no script to run, and the event line
+/// that names it: `forkhttpd: app.py: not executable (chmod +x it): 403`.
+fn refuse(x: &Exchange<'_>, name: &[u8], status: Status, why: &[u8], e: Option<Errno>) -> Answer {
+    process::event(name, &mut |line| {
+        line.push(why);
+        if let Some(e) = e {
+            crate::errno::write(line, e);
+        }
+        line.push(b": ").num(status.code().into());
+    });
+    x.reply(status)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::beneath;
+
+    #[test]
+    fn beneath_the_prefix_by_segments() {
+        assert_eq!(beneath(b"/cgi-bin/app.py/x/y", b"cgi-bin"), Some(&b"app.py/x/y"[..]));
+        assert_eq!(beneath(b"//cgi-bin//app.py", b"cgi-bin"), Some(&b"app.py"[..]));
+        assert_eq!(beneath(b"/cgi-bin", b"cgi-bin"), Some(&b""[..]));
+        assert_eq!(beneath(b"/cgi-bin/", b"cgi-bin"), Some(&b""[..]));
+        assert_eq!(beneath(b"/apps//cgi/x", b"apps/cgi"), Some(&b"x"[..]));
+        assert_eq!(beneath(b"/cgi-binx/app.py", b"cgi-bin"), None);
+        assert_eq!(beneath(b"/static/cgi-bin/app.py", b"cgi-bin"), None);
+        assert_eq!(beneath(b"/", b"cgi-bin"), None);
+    }
+}
