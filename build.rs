@@ -26,7 +26,7 @@ fn main() {
     // --icf=all folds functions whose code is identical. -z norelro: nothing would apply
     // RELRO (origin mprotects it only when it relocates itself, and these binaries are
     // not PIE), so its segment would be padding and nothing else.
-    let args = ["-nostartfiles", "-static", "-no-pie", "-Wl,--build-id=none", "-Wl,--icf=all", "-Wl,-z,norelro", &script];
+    let args = ["-nostartfiles", "-static", "-no-pie", "-Wl,--build-id=none", "-Wl,--icf=all", "-Wl,-z,norelro", "-Wl,--no-rosegment", &script];
     for bin in NO_LIBC_BINS {
         for arg in args {
             println!("cargo:rustc-link-arg-bin={bin}={arg}");

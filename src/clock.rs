@@ -8,6 +8,20 @@ pub fn monotonic() -> Duration {
     read(ClockId::Monotonic)
 }
 
+/// Both clocks at one moment.
+#[derive(Clone, Copy)]
+pub struct Now {
+    pub monotonic: Duration,
+    pub unix: i64,
+}
+
+/// Both clocks now. The parent reads them at each accept for its child, which then
+/// needs no clock for its first request: the vDSO's page is not faulted into every
+/// child.
+pub fn now() -> Now {
+    Now { monotonic: monotonic(), unix: unix_seconds() }
+}
+
 /// Seconds since 1970-01-01 UTC: for the `Date` header.
 pub fn unix_seconds() -> i64 {
     read(ClockId::Realtime).as_secs() as i64

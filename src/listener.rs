@@ -16,12 +16,12 @@ pub struct Error {
 }
 
 /// Opens a listening TCP socket on `addr`; returns it with the port it listens on.
-/// With `send_timeout` (seconds; the file server's), `SO_SNDTIMEO` is set on it once,
-/// and every accepted connection inherits it: a send that moves no byte for that long
-/// fails, so a client that stops reading cannot hold a child forever.
+/// `timeouts` (`SO_SNDTIMEO`, in seconds) are set on it once, and every accepted
+/// connection inherits them: a send that moves no byte for that long fails, so a client
+/// that stops reading cannot hold a child forever.
 ///
 /// `SOCK_CLOEXEC` is not set: the children close it before anything else.
-pub fn open(addr: &SocketAddr, backlog: i32, send_timeout: Option<u32>) -> Result<(OwnedFd, u16), Error> {
+pub fn open(addr: &SocketAddr, backlog: i32, timeouts: &[(net::sockopt::Timeout, u32)]) -> Result<(OwnedFd, u16), Error> {
     let family = match addr {
         SocketAddr::V4(_) => AddressFamily::INET,
         SocketAddr::V6(_) => AddressFamily::INET6,
@@ -30,9 +30,9 @@ pub fn open(addr: &SocketAddr, backlog: i32, send_timeout: Option<u32>) -> Resul
     let fd = net::socket_with(family, SocketType::STREAM, SocketFlags::empty(), None).map_err(fail("socket"))?;
     // A restarted server must not wait out the old connections' TIME_WAIT.
     net::sockopt::set_socket_reuseaddr(&fd, true).map_err(fail("setsockopt"))?;
-    if let Some(secs) = send_timeout {
+    for &(which, secs) in timeouts {
         let timeout = core::time::Duration::from_secs(secs.into());
-        net::sockopt::set_socket_timeout(&fd, net::sockopt::Timeout::Send, Some(timeout)).map_err(fail("setsockopt"))?;
+        net::sockopt::set_socket_timeout(&fd, which, Some(timeout)).map_err(fail("setsockopt"))?;
     }
     net::bind(&fd, addr).map_err(fail("bind"))?;
     net::listen(&fd, backlog).map_err(fail("listen"))?;

@@ -9,6 +9,7 @@ use forkhttpd::files::{self, Cgi, Site};
 use forkhttpd::log;
 use forkhttpd::{errno, ids, listener, server, signals};
 use rustix::io::Errno;
+use rustix::net::sockopt::Timeout;
 
 forkhttpd::no_libc_binary!();
 
@@ -41,7 +42,10 @@ unsafe fn origin_main(_argc: usize, argv: *mut *mut u8, envp: *mut *mut u8) -> i
         None => None,
     };
     signals::install(config.keep_alive > 0);
-    let (listener, port) = match listener::open(&config.addr, config.backlog, site.as_ref().map(|_| config.timeout)) {
+    // With DIR, the slow-reader bound. (Not SO_RCVTIMEO: it would make `accept4` itself
+    // a timed call, which SA_RESTART does not restart and which fails every --timeout.)
+    let send = [(Timeout::Send, config.timeout)];
+    let (listener, port) = match listener::open(&config.addr, config.backlog, if site.is_some() { &send } else { &[] }) {
         Ok(opened) => opened,
         Err(e) => {
             let mut line = Buf::new();

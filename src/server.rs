@@ -57,6 +57,7 @@ pub fn run(listener: OwnedFd, config: &Config<'_>, site: Option<&Site<'_>>) -> i
             Err(_) => continue,
         };
         accept_failing.ends();
+        let accepted = clock::now();
         signals::disarm();
         // SAFETY: the process is single-threaded, so the child starts with consistent
         // memory; it only uses its copy of `conn` and exits through `child::serve`.
@@ -64,7 +65,7 @@ pub fn run(listener: OwnedFd, config: &Config<'_>, site: Option<&Site<'_>>) -> i
             Ok(Fork::Child(pid)) => {
                 drop(listener);
                 let peer = peer.and_then(|p| SocketAddr::try_from(p).ok());
-                child::serve(conn, peer.as_ref(), pid.as_raw_nonzero().get() as u32, config, site)
+                child::serve(conn, peer.as_ref(), pid.as_raw_nonzero().get() as u32, config, site, accepted)
             }
             // The child has its own reference to the connection; the parent's `conn` is
             // closed when it goes out of scope, or the socket would outlive the child.

@@ -125,7 +125,8 @@ impl Stage {
     /// client that stops reading cannot hold a child, and its script, forever.
     pub fn listen_port(&self, backlog: i32) -> (OwnedFd, u16) {
         let addr = SocketAddr::new(Ipv4Addr::UNSPECIFIED.into(), self.port);
-        match listener::open(&addr, backlog, self.program.map(|_| self.timeout)) {
+        let send = [(rustix::net::sockopt::Timeout::Send, self.timeout)];
+        match listener::open(&addr, backlog, if self.program.is_some() { &send } else { &[] }) {
             Ok((socket, port)) => {
                 log::serving(port);
                 (socket, port)

@@ -14,13 +14,15 @@ pub mod cgi;
 pub mod files;
 
 use crate::buf::Buf;
-use crate::clock;
+use crate::clock::{self, Now};
 use crate::config::Config;
 use crate::files::Site;
 use crate::http::request::{self, Head, Verdict};
 use crate::http::{HEAD_MAX, Status, response};
 use crate::log::{self, Cut};
 use crate::signals;
+use core::cell::UnsafeCell;
+use core::mem::MaybeUninit;
 use core::net::SocketAddr;
 use core::time::Duration;
 use rustix::fd::{AsFd, OwnedFd};
@@ -60,30 +62,37 @@ pub struct Exchange<'c> {
 }
 
 /// Serves the connection, then exits the process.
-pub fn serve(conn: OwnedFd, peer: Option<&SocketAddr>, pid: u32, config: &Config<'_>, site: Option<&Site<'_>>) -> ! {
-    connection(&conn, peer, pid, config, site);
+pub fn serve(conn: OwnedFd, peer: Option<&SocketAddr>, pid: u32, config: &Config<'_>, site: Option<&Site<'_>>, accepted: Now) -> ! {
+    connection(&conn, peer, pid, config, site, accepted);
     rustix::runtime::exit_group(0)
 }
 
-/// Serves the connection `conn` from `peer` until it is done; `pid` is the serving
-/// process's, for the log. The caller closes it.
+/// Serves the connection `conn` from `peer`, accepted at `accepted`, until it is done;
+/// `pid` is the serving process's, for the log. The caller closes it.
 ///
-/// The first head must be complete within `--timeout` of the accept. A persistent
+/// The first head must be complete within `--timeout` of the accept, and the first
+/// response's `Date` is the accept's time: a child that serves one request reads no
+/// clock at all (the vDSO's page is not faulted into it). A persistent
 /// connection then waits up to `--keep-alive` seconds for the next request's first
 /// bytes, and that head too must be complete within `--timeout`. Pipelined requests,
 /// already received, are answered in order. The connection ends with the response that
 /// says `Connection: close`: the client asked for it, the request had a body (never
 /// read), the head was rejected, `--max-requests` were served, or the parent, at
 /// `--max-children`, asked its children to make room (SIGUSR1, see `signals`).
-pub fn connection(conn: &OwnedFd, peer: Option<&SocketAddr>, pid: u32, config: &Config<'_>, site: Option<&Site<'_>>) {
-    let mut buf = [0u8; HEAD_MAX];
-    let mut received = 0;
+pub fn connection(conn: &OwnedFd, peer: Option<&SocketAddr>, pid: u32, config: &Config<'_>, site: Option<&Site<'_>>, accepted: Now) {
+    // SAFETY: `RECEIVED` is used here alone, and this function never runs twice at once
+    // in a process: its one thread calls it for one connection at a time, and no signal
+    // handler calls it.
+    let buf = unsafe { &mut *RECEIVED.0.get() };
+    buf.len = 0;
     let timeout = Duration::from_secs(config.timeout.into());
-    let mut deadline = clock::monotonic() + timeout;
+    let mut now = Some(accepted);
+    let mut deadline = accepted.monotonic + timeout;
     let mut served = 0;
     loop {
-        let Some((verdict, got)) = read_head(conn, &mut buf, received, deadline) else { return };
-        received = got;
+        // The first `recv`'s clock is the accept's (see above).
+        let Some(verdict) = read_head(conn, buf, deadline, now.map(|now| now.monotonic)) else { return };
+        let received = buf.len;
         served += 1;
         let keep = verdict.status == Status::Ok
             && verdict.keep_alive
@@ -100,11 +109,11 @@ pub fn connection(conn: &OwnedFd, peer: Option<&SocketAddr>, pid: u32, config: &
                 (true, true) => response::KEEP_ALIVE,
                 (true, false) => response::OPEN,
             },
-            unix: clock::unix_seconds(),
+            unix: now.take().map_or_else(clock::unix_seconds, |now| now.unix),
             deadline,
             timeout,
         };
-        let head = buf.get(..received).unwrap_or(&[]);
+        let head = buf.as_bytes();
         // Methods other than GET and HEAD are a script's to take, or 405.
         let to_site = verdict.status == Status::Ok || verdict.status == Status::MethodNotAllowed;
         let answer = match site {
@@ -116,19 +125,14 @@ pub fn connection(conn: &OwnedFd, peer: Option<&SocketAddr>, pid: u32, config: &
         }
         if !keep || answer.cut.is_some() || answer.last {
             if verdict.may_leave_unread(received) {
-                drain(conn, &mut buf, deadline);
+                drain(conn, buf, deadline);
             }
             return;
         }
         // What came after this head (pipelined requests) moves to the front.
-        buf.copy_within(verdict.head_len.min(received)..received, 0);
-        received -= verdict.head_len.min(received);
-        if received == 0 {
-            let idle = Duration::from_secs(config.keep_alive.into());
-            match wait_for_request(conn, &mut buf, idle) {
-                Some(n) => received = n,
-                None => return,
-            }
+        buf.consume(verdict.head_len);
+        if buf.len == 0 && !wait_for_request(conn, buf, Duration::from_secs(config.keep_alive.into())) {
+            return;
         }
         deadline = clock::monotonic() + timeout;
     }
@@ -166,30 +170,75 @@ impl Exchange<'_> {
     }
 }
 
-/// Reads until the head is complete, rejected, or out of time, the first `received`
-/// bytes of `buf` being there already; `None` if the client left (or reset) before
-/// sending anything worth an answer. Returns the bytes received.
-fn read_head(conn: &OwnedFd, buf: &mut [u8; HEAD_MAX], mut received: usize, deadline: Duration) -> Option<(Verdict, usize)> {
+/// The connection's bytes: a request head (at most `HEAD_MAX`), perhaps what follows it.
+/// A static, not on the stack: the stack probes of an 8 KiB frame write two pages, each
+/// a page fault in every child; here, never zeroed and page-aligned, a small request
+/// writes (and so copies) one page.
+#[repr(C, align(4096))]
+struct Received {
+    /// The first `len` bytes were received; the rest were never written. First, so that
+    /// it shares the page of the first bytes.
+    len: usize,
+    bytes: [MaybeUninit<u8>; HEAD_MAX],
+}
+
+/// A static the process's one thread may borrow mutably.
+struct Single<T>(UnsafeCell<T>);
+
+// SAFETY: forkhttpd's processes have one thread each; the one borrow is `connection`'s.
+unsafe impl<T> Sync for Single<T> {}
+
+static RECEIVED: Single<Received> = Single(UnsafeCell::new(Received { len: 0, bytes: [MaybeUninit::uninit(); HEAD_MAX] }));
+
+impl Received {
+    fn as_bytes(&self) -> &[u8] {
+        let filled = self.bytes.get(..self.len).unwrap_or(&[]);
+        // SAFETY: `recv` wrote the first `len` bytes (`recv` and `consume` keep that
+        // so), and `MaybeUninit<u8>` has `u8`'s layout.
+        unsafe { &*(filled as *const [MaybeUninit<u8>] as *const [u8]) }
+    }
+
+    /// One `recv` into the room after the bytes held; 0 at the client's FIN.
+    fn recv(&mut self, conn: &OwnedFd) -> Result<usize, Errno> {
+        let room = self.bytes.get_mut(self.len..).unwrap_or(&mut []);
+        let ((got, _), _) = recv(conn, room, RecvFlags::empty())?;
+        let n = got.len();
+        self.len += n;
+        Ok(n)
+    }
+
+    /// Forgets the first `n` bytes (an answered head): what followed moves to the front.
+    fn consume(&mut self, n: usize) {
+        let n = n.min(self.len);
+        self.bytes.copy_within(n..self.len, 0);
+        self.len -= n;
+    }
+}
+
+/// Reads until the head in `buf` is complete, rejected, or out of time; `None` if the
+/// client left (or reset) before sending anything worth an answer. `now`: the time, if
+/// the caller knows it, for the first `recv`'s timeout.
+fn read_head(conn: &OwnedFd, buf: &mut Received, deadline: Duration, mut now: Option<Duration>) -> Option<Verdict> {
     loop {
-        if received > 0 {
-            if let Head::Complete(verdict) = request::parse(buf.get(..received).unwrap_or(&[])) {
-                return Some((verdict, received));
+        if buf.len > 0 {
+            if let Head::Complete(verdict) = request::parse(buf.as_bytes()) {
+                return Some(verdict);
             }
         }
         let timeout = Verdict::reject(Status::RequestTimeout);
-        if !recv_deadline(conn, deadline) {
-            return Some((timeout, received));
+        let now = now.take().unwrap_or_else(clock::monotonic);
+        if !recv_deadline(conn, deadline, now) {
+            return Some(timeout);
         }
-        let free = buf.get_mut(received..).unwrap_or(&mut []);
-        match recv(conn, free, RecvFlags::empty()) {
+        match buf.recv(conn) {
             // The client left; or, the parent having asked for room just as this request
             // began, its reading side was shut down: not the client's fault.
-            Ok((0, _)) if received == 0 || signals::closing() => return None,
+            Ok(0) if buf.len == 0 || signals::closing() => return None,
             // The client half-closed in mid-head: it will never be complete.
-            Ok((0, _)) => return Some((Verdict::reject(Status::BadRequest), received)),
-            Ok((n, _)) => received += n,
+            Ok(0) => return Some(Verdict::reject(Status::BadRequest)),
+            Ok(_) => {}
             // SO_RCVTIMEO ran out.
-            Err(Errno::AGAIN) => return Some((timeout, received)),
+            Err(Errno::AGAIN) => return Some(timeout),
             // Timed receives are not restarted after a signal handler.
             Err(Errno::INTR) => continue,
             Err(_) => return None,
@@ -197,19 +246,19 @@ fn read_head(conn: &OwnedFd, buf: &mut [u8; HEAD_MAX], mut received: usize, dead
     }
 }
 
-/// Waits up to `idle` for the next request's first bytes; `None` if the client closed,
+/// Waits up to `idle` for the next request's first bytes; false if the client closed,
 /// went quiet for that long, or the parent asked for room (the SIGUSR1 handler shuts the
 /// connection's reading side down, which ends this `recv` at once).
-fn wait_for_request(conn: &OwnedFd, buf: &mut [u8], idle: Duration) -> Option<usize> {
+fn wait_for_request(conn: &OwnedFd, buf: &mut Received, idle: Duration) -> bool {
     signals::arm_idle(conn.as_fd());
     let got = loop {
         if signals::closing() || set_socket_timeout(conn, Timeout::Recv, Some(idle)).is_err() {
-            break None;
+            break false;
         }
-        match recv(conn, &mut *buf, RecvFlags::empty()) {
-            Ok((n, _)) if n > 0 => break Some(n),
+        match buf.recv(conn) {
+            Ok(n) => break n > 0,
             Err(Errno::INTR) => continue,
-            _ => break None,
+            Err(_) => break false,
         }
     };
     signals::disarm_idle();
@@ -234,22 +283,23 @@ pub fn send_all(conn: &OwnedFd, mut bytes: &[u8], flags: SendFlags) -> Result<()
 /// connection, and a reset client loses the response it has not read yet. So send our
 /// FIN first, then read and discard until the client's FIN or the deadline. No byte
 /// limit: a client still uploading a body reads the response only when it is done.
-fn drain(conn: &OwnedFd, buf: &mut [u8], deadline: Duration) {
+fn drain(conn: &OwnedFd, buf: &mut Received, deadline: Duration) {
     let _ = shutdown(conn, Shutdown::Write);
-    while recv_deadline(conn, deadline) {
-        match recv(conn, &mut *buf, RecvFlags::empty()) {
-            Ok((0, _)) => return,
+    while recv_deadline(conn, deadline, clock::monotonic()) {
+        buf.len = 0;
+        match buf.recv(conn) {
+            Ok(0) => return,
             Ok(_) | Err(Errno::INTR) => continue,
             Err(_) => return,
         }
     }
 }
 
-/// Makes the next `recv` give up at `deadline`; false if it has passed.
-fn recv_deadline(conn: &OwnedFd, deadline: Duration) -> bool {
+/// Makes the next `recv` give up at `deadline`, it being `now`; false if it has passed.
+fn recv_deadline(conn: &OwnedFd, deadline: Duration, now: Duration) -> bool {
     // Whole microseconds: rustix 1.1.4 rounds 999_999_500 ns up to 1_000_000 µs, which
     // the kernel rejects with EDOM.
-    let left = deadline.checked_sub(clock::monotonic()).map(|d| Duration::from_micros(d.as_micros() as u64));
+    let left = deadline.checked_sub(now).map(|d| Duration::from_micros(d.as_micros() as u64));
     match left {
         Some(left) if !left.is_zero() => set_socket_timeout(conn, Timeout::Recv, Some(left)).is_ok(),
         _ => false,
