@@ -1,11 +1,12 @@
-//! Any bytes, as a request target, a `Range` value, an HTTP-date, an `If-None-Match` list
-//! and a file name: each parsed without a panic, and what each returns holds its promises.
+//! Any bytes, as a request target, a `Range` value, an HTTP-date, an `If-None-Match` list,
+//! a file name and a CGI script's header block: each parsed without a panic, and what
+//! each returns holds its promises.
 #![no_main]
 
 use forkhttpd::buf::Buf;
 use forkhttpd::files::mime;
 use forkhttpd::http::range::{self, Range};
-use forkhttpd::http::{HEAD_MAX, date, etag, target};
+use forkhttpd::http::{HEAD_MAX, cgi, date, etag, target};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -27,6 +28,10 @@ fuzz_target!(|data: &[u8]| {
         assert!(etag::matches(data, tag, true), "a strong match that is not a weak one");
     }
     assert!(mime::content_type(data).contains(&b'/'));
+    if let cgi::Output::Complete(header) = cgi::parse(data) {
+        assert!((200..=599).contains(&header.status), "status {}", header.status);
+        assert!(header.len <= data.len(), "the block ends inside what was read");
+    }
 });
 
 fn request_target(data: &[u8]) {
