@@ -72,3 +72,32 @@ fn serving_a_file_matches_the_readme() {
     assert_eq!(names(&parent)[..startup.len()], startup[..], "start-up:\n{parent}");
     assert!(parent.contains("resolve=0") && kids[0].contains("resolve=RESOLVE_NO_MAGICLINKS|RESOLVE_BENEATH"), "{parent}\n{}", kids[0]);
 }
+
+/// A kept-alive connection: the idle limit is set once, then each request whose head
+/// arrives whole is recvfrom, sendto, write.
+#[test]
+fn further_requests_cost_three_syscalls() {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let traced = Traced::start("forkhttpd", &["-p", "0", "-b", "127.0.0.1"]);
+    let mut s = traced.server.connect();
+    let mut r = BufReader::new(s.try_clone().unwrap());
+    for i in 1..=3 {
+        s.write_all(format!("GET /{i} HTTP/1.1\r\nHost: a\r\n\r\n").as_bytes()).unwrap();
+        // The whole response (its head says 14 bytes), before the next request.
+        let mut line = String::new();
+        while line != "\r\n" {
+            line.clear();
+            r.read_line(&mut line).unwrap();
+        }
+        let mut body = [0; 14];
+        r.read_exact(&mut body).unwrap();
+        traced.server.wait_log(i);
+    }
+    drop((s, r));
+    wait_for(Duration::from_secs(10), || children(traced.pid).is_empty());
+    wait_in_syscall(traced.pid, ACCEPT4);
+    kill(traced.pid, Signal::TERM);
+    let (_, _, kids) = traced.finish();
+    assert_eq!(kids.len(), 1, "one child: {kids:#?}");
+    assert_eq!(names(&kids[0]), names(&documented("README.md", "child-kept")), "child trace:\n{}", kids[0]);
+}

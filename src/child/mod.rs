@@ -5,9 +5,9 @@
 //! `text/plain` response. A Hello request costs the child six syscalls with
 //! `--keep-alive 0`: `close` (the listening socket), `setsockopt` (SO_RCVTIMEO, the
 //! deadline), `recvfrom`, `sendto`, `write` (the access log) and `exit_group`. With
-//! keep-alive, each further request costs `setsockopt` (the idle limit), `recvfrom`,
-//! `sendto`, `write`, and the end of the connection a last `setsockopt` and `recvfrom`
-//! (which returns 0, or times out). The clocks are read through the vDSO, without a
+//! keep-alive, the first wait for a next request sets the idle limit (`setsockopt`);
+//! then each request whose head arrives whole costs `recvfrom`, `sendto`, `write`, and
+//! the end of the connection a last `recvfrom` (which returns 0, or times out). The clocks are read through the vDSO, without a
 //! syscall.
 
 pub mod cgi;
@@ -89,9 +89,12 @@ pub fn connection(conn: &OwnedFd, peer: Option<&SocketAddr>, pid: u32, config: &
     let mut now = Some(accepted);
     let mut deadline = accepted.monotonic + timeout;
     let mut served = 0;
+    // SO_RCVTIMEO is the idle limit (set before the first wait, and kept while every
+    // head arrives whole): each further request costs no `setsockopt`.
+    let mut idle_set = false;
     loop {
         // The first `recv`'s clock is the accept's (see above).
-        let Some(verdict) = read_head(conn, buf, deadline, now.map(|now| now.monotonic)) else { return };
+        let Some(verdict) = read_head(conn, buf, deadline, now.map(|now| now.monotonic), &mut idle_set) else { return };
         let received = buf.len;
         served += 1;
         let keep = verdict.status == Status::Ok
@@ -131,7 +134,7 @@ pub fn connection(conn: &OwnedFd, peer: Option<&SocketAddr>, pid: u32, config: &
         }
         // What came after this head (pipelined requests) moves to the front.
         buf.consume(verdict.head_len);
-        if buf.len == 0 && !wait_for_request(conn, buf, Duration::from_secs(config.keep_alive.into())) {
+        if buf.len == 0 && !wait_for_request(conn, buf, Duration::from_secs(config.keep_alive.into()), &mut idle_set) {
             return;
         }
         deadline = clock::monotonic() + timeout;
@@ -217,8 +220,9 @@ impl Received {
 
 /// Reads until the head in `buf` is complete, rejected, or out of time; `None` if the
 /// client left (or reset) before sending anything worth an answer. `now`: the time, if
-/// the caller knows it, for the first `recv`'s timeout.
-fn read_head(conn: &OwnedFd, buf: &mut Received, deadline: Duration, mut now: Option<Duration>) -> Option<Verdict> {
+/// the caller knows it, for the first `recv`'s timeout. `idle_set` turns false once a
+/// `recv` here has its own timeout.
+fn read_head(conn: &OwnedFd, buf: &mut Received, deadline: Duration, mut now: Option<Duration>, idle_set: &mut bool) -> Option<Verdict> {
     loop {
         if buf.len > 0 {
             if let Head::Complete(verdict) = request::parse(buf.as_bytes()) {
@@ -227,6 +231,7 @@ fn read_head(conn: &OwnedFd, buf: &mut Received, deadline: Duration, mut now: Op
         }
         let timeout = Verdict::reject(Status::RequestTimeout);
         let now = now.take().unwrap_or_else(clock::monotonic);
+        *idle_set = false;
         if !recv_deadline(conn, deadline, now) {
             return Some(timeout);
         }
@@ -246,14 +251,21 @@ fn read_head(conn: &OwnedFd, buf: &mut Received, deadline: Duration, mut now: Op
     }
 }
 
-/// Waits up to `idle` for the next request's first bytes; false if the client closed,
+/// Waits up to `idle` (already `SO_RCVTIMEO` if `idle_set`) for the next request's first
+/// bytes; false if the client closed,
 /// went quiet for that long, or the parent asked for room (the SIGUSR1 handler shuts the
 /// connection's reading side down, which ends this `recv` at once).
-fn wait_for_request(conn: &OwnedFd, buf: &mut Received, idle: Duration) -> bool {
+fn wait_for_request(conn: &OwnedFd, buf: &mut Received, idle: Duration, idle_set: &mut bool) -> bool {
     signals::arm_idle(conn.as_fd());
     let got = loop {
-        if signals::closing() || set_socket_timeout(conn, Timeout::Recv, Some(idle)).is_err() {
+        if signals::closing() {
             break false;
+        }
+        if !*idle_set {
+            if set_socket_timeout(conn, Timeout::Recv, Some(idle)).is_err() {
+                break false;
+            }
+            *idle_set = true;
         }
         match buf.recv(conn) {
             Ok(n) => break n > 0,
