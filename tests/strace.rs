@@ -22,15 +22,8 @@ fn hello_traces(extra: &[&str], child_block: &str, keep_alive: bool) {
     let (_, body) = split(&traced.server.exchange(b"GET /hello HTTP/1.1\r\nHost: localhost\r\n\r\n"));
     assert_eq!(body, b"Hello, World!\n");
     traced.server.wait_log(1);
-    // Stop only once the child has been reaped and the handler has returned to accept4:
-    // a SIGTERM may interrupt a running SIGCHLD handler, and the trace would differ.
-    wait_for(Duration::from_secs(10), || children(traced.pid).is_empty());
-    wait_in_syscall(traced.pid, ACCEPT4);
-    kill(traced.pid, Signal::TERM);
-    let (status, parent, kids) = traced.finish();
-    assert_eq!(status.code(), Some(0));
-    assert_eq!(kids.len(), 1, "one child: {kids:#?}");
-    let (parent, child) = (&parent, &kids[0]);
+    let (parent, child) = stop(traced);
+    let (parent, child) = (&parent, &child);
 
     // The child, whole.
     assert_eq!(names(child), names(&documented("README.md", child_block)), "child trace:\n{child}");
@@ -61,16 +54,25 @@ fn serving_a_file_matches_the_readme() {
     let (_, body) = split(&traced.server.exchange(b"GET /a.txt HTTP/1.1\r\nHost: localhost\r\n\r\n"));
     assert_eq!(body, b"alpha\n");
     traced.server.wait_log(1);
+    let (parent, child) = stop(traced);
+    assert_eq!(names(&child), names(&documented("README.md", "file-child")), "child trace:\n{child}");
+    let startup = names(&documented("README.md", "dir-start-up"));
+    assert_eq!(names(&parent)[..startup.len()], startup[..], "start-up:\n{parent}");
+    assert!(parent.contains("resolve=0") && child.contains("resolve=RESOLVE_NO_MAGICLINKS|RESOLVE_BENEATH"), "{parent}\n{child}");
+}
+
+/// Stops a traced forkhttpd that served one connection (SIGTERM, exit status 0) and
+/// returns its trace and its one child's. It stops only once the child has been reaped
+/// and the handler has returned to accept4: a SIGTERM may interrupt a running SIGCHLD
+/// handler, and the trace would differ.
+fn stop(traced: Traced) -> (String, String) {
     wait_for(Duration::from_secs(10), || children(traced.pid).is_empty());
     wait_in_syscall(traced.pid, ACCEPT4);
     kill(traced.pid, Signal::TERM);
-    let (status, parent, kids) = traced.finish();
+    let (status, parent, mut kids) = traced.finish();
     assert_eq!(status.code(), Some(0));
     assert_eq!(kids.len(), 1, "one child: {kids:#?}");
-    assert_eq!(names(&kids[0]), names(&documented("README.md", "file-child")), "child trace:\n{}", kids[0]);
-    let startup = names(&documented("README.md", "dir-start-up"));
-    assert_eq!(names(&parent)[..startup.len()], startup[..], "start-up:\n{parent}");
-    assert!(parent.contains("resolve=0") && kids[0].contains("resolve=RESOLVE_NO_MAGICLINKS|RESOLVE_BENEATH"), "{parent}\n{}", kids[0]);
+    (parent, kids.remove(0))
 }
 
 /// A kept-alive connection: the idle limit is set once, then each request whose head
@@ -94,10 +96,6 @@ fn further_requests_cost_three_syscalls() {
         traced.server.wait_log(i);
     }
     drop((s, r));
-    wait_for(Duration::from_secs(10), || children(traced.pid).is_empty());
-    wait_in_syscall(traced.pid, ACCEPT4);
-    kill(traced.pid, Signal::TERM);
-    let (_, _, kids) = traced.finish();
-    assert_eq!(kids.len(), 1, "one child: {kids:#?}");
-    assert_eq!(names(&kids[0]), names(&documented("README.md", "child-kept")), "child trace:\n{}", kids[0]);
+    let (_, child) = stop(traced);
+    assert_eq!(names(&child), names(&documented("README.md", "child-kept")), "child trace:\n{child}");
 }
