@@ -1,28 +1,24 @@
 //! `forkhttpd DIR`: real files in a temporary directory, real TCP, the release binary.
 
 mod common;
-use common::{Server, bin, read_to_close};
+use common::{Server, TempDir, bin, read_to_close};
 use std::io::{Read, Write};
 use std::os::unix::fs::{PermissionsExt, symlink};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// A directory tree made for one test, removed after it. Under the system's temporary
-/// directory, which every user can pass through: `--user 65534` must reach it.
-struct Tree(PathBuf);
+/// A directory tree made for one test (a `TempDir`, which every user may pass through:
+/// `--user 65534` must reach it), removed after it.
+struct Tree(TempDir);
 
 impl Tree {
     fn new(name: &str) -> Tree {
-        let dir = std::env::temp_dir().join(format!("forkhttpd-files-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
-        Tree(dir)
+        Tree(TempDir::new(&format!("files-{name}")))
     }
 
     fn path(&self, rel: &str) -> PathBuf {
-        self.0.join(rel)
+        self.0.path().join(rel)
     }
 
     fn write(&self, rel: &str, bytes: &[u8]) -> PathBuf {
@@ -34,12 +30,6 @@ impl Tree {
 
     fn str(&self, rel: &str) -> String {
         self.path(rel).to_str().unwrap().to_string()
-    }
-}
-
-impl Drop for Tree {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
     }
 }
 
@@ -496,7 +486,7 @@ fn wget_mirrors_the_docs_byte_for_byte() {
     let into = Tree::new("mirror");
     let status = Command::new("wget")
         .args(["-q", "-r", "-np", "-nH", "-e", "robots=off", "-P"])
-        .arg(&into.0)
+        .arg(into.0.path())
         .arg(format!("http://127.0.0.1:{}/", server.port))
         .stdout(Stdio::null())
         .status()
@@ -508,7 +498,7 @@ fn wget_mirrors_the_docs_byte_for_byte() {
         if name.to_string_lossy().starts_with('.') || !entry.file_type().unwrap().is_file() {
             continue;
         }
-        let got = std::fs::read(into.0.join(&name)).unwrap_or_else(|e| panic!("{name:?} not mirrored: {e}"));
+        let got = std::fs::read(into.0.path().join(&name)).unwrap_or_else(|e| panic!("{name:?} not mirrored: {e}"));
         assert!(got == std::fs::read(entry.path()).unwrap(), "{name:?} differs");
         count += 1;
     }
