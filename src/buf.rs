@@ -22,6 +22,9 @@ impl Default for Buf {
 }
 
 impl Buf {
+    /// Out of line: inlined, each of the many buffers would carry its own 1 KiB `memset`
+    /// call.
+    #[inline(never)]
     pub const fn new() -> Self {
         Self { bytes: [0; CAPACITY], len: 0 }
     }
@@ -87,6 +90,8 @@ impl Buf {
         CAPACITY - self.len
     }
 
+    /// Out of line: inlined, every caller would carry the bounds check.
+    #[inline(never)]
     pub fn as_bytes(&self) -> &[u8] {
         self.bytes.get(..self.len).unwrap_or(&[])
     }
