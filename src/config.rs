@@ -121,6 +121,20 @@ const ID: Range = Range {
     problem: Problem { text: "invalid user", hint: ": expected UID or UID:GID, numbers (a scratch image has no /etc/passwd)" },
 };
 
+/// The options, `|` between them, each by its names: the order `parse` matches their
+/// index in. A table, not a `match` on the names, which compiles to a comparison each.
+const OPTIONS: &[u8] = b"-h --help|-V --version|-q --quiet|--list|--cgi|-u --user|-b --bind|\
+    -p --port|--backlog|-t --timeout|-c --max-children|--grace|--keep-alive|--max-requests";
+
+/// How many of the first `OPTIONS` take no value.
+const FLAGS: usize = 4;
+
+/// How many `OPTIONS` there are.
+const OPTION_COUNT: usize = 14;
+
+/// The last `OPTIONS`, the numeric ones: their ranges, in order.
+const NUMBERS: [&Range; 7] = [&PORT, &BACKLOG, &TIMEOUT, &MAX_CHILDREN, &GRACE, &KEEP_ALIVE, &MAX_REQUESTS];
+
 pub const HELP: &str = "\
 Usage: forkhttpd [OPTIONS] [DIR]
 
@@ -171,46 +185,48 @@ pub fn parse<'a>(
     let mut list = false;
     let mut cgi = None;
     let mut user = None;
-    let mut port = None;
     let mut ip = IpAddr::V4(Ipv4Addr::UNSPECIFIED);
-    let mut backlog = DEFAULT_BACKLOG;
-    let mut timeout = DEFAULT_TIMEOUT;
-    let mut max_children = DEFAULT_MAX_CHILDREN;
-    let mut grace = DEFAULT_GRACE;
-    let mut keep_alive = DEFAULT_KEEP_ALIVE;
-    let mut max_requests = DEFAULT_MAX_REQUESTS;
     let mut quiet = false;
+    // The numeric options' values, in the order of `NUMBERS`.
+    let mut numbers = [None; NUMBERS.len()];
 
     while let Some(arg) = args.next() {
         // `--name=value` as well as `--name value`.
         let (name, inline) = split_option(arg);
         let mut value = || inline.or_else(|| args.next()).ok_or(UsageError { problem: &NEEDS_VALUE, arg: name });
-        if inline.is_some() && matches!(name, b"--help" | b"--version" | b"--quiet" | b"--list") {
+        let option = OPTIONS.split(|&b| b == b'|').position(|names| names.split(|&b| b == b' ').any(|n| n == name));
+        if inline.is_some() && option.is_some_and(|i| i < FLAGS) {
             return Err(UsageError { problem: &TAKES_NO_VALUE, arg });
         }
-        match name {
-            b"-h" | b"--help" => return Ok(Command::Help),
-            b"-V" | b"--version" => return Ok(Command::Version),
-            b"-q" | b"--quiet" => quiet = true,
-            b"--list" => list = true,
-            b"--cgi" => cgi = Some(parse_prefix(value()?)?),
-            b"-u" | b"--user" => user = Some(parse_ids(value()?)?),
-            b"-p" | b"--port" => port = Some(number(value()?, &PORT)? as u16),
-            b"-b" | b"--bind" => ip = parse_ip(value()?)?,
-            b"--backlog" => backlog = number(value()?, &BACKLOG)? as i32,
-            b"-t" | b"--timeout" => timeout = number(value()?, &TIMEOUT)? as u32,
-            b"-c" | b"--max-children" => max_children = number(value()?, &MAX_CHILDREN)? as usize,
-            b"--grace" => grace = number(value()?, &GRACE)? as u32,
-            b"--keep-alive" => keep_alive = number(value()?, &KEEP_ALIVE)? as u32,
-            b"--max-requests" => max_requests = number(value()?, &MAX_REQUESTS)? as u32,
-            _ if name.starts_with(b"-") => return Err(UsageError { problem: &UNKNOWN_OPTION, arg: name }),
-            _ if dir.is_none() => dir = Some(arg),
-            _ => return Err(UsageError { problem: &UNEXPECTED, arg }),
+        match option {
+            Some(0) => return Ok(Command::Help),
+            Some(1) => return Ok(Command::Version),
+            Some(2) => quiet = true,
+            Some(3) => list = true,
+            Some(4) => cgi = Some(parse_prefix(value()?)?),
+            Some(5) => user = Some(parse_ids(value()?)?),
+            Some(6) => ip = parse_ip(value()?)?,
+            Some(i) => {
+                let n = i - (OPTION_COUNT - NUMBERS.len());
+                if let (Some(slot), Some(range)) = (numbers.get_mut(n), NUMBERS.get(n)) {
+                    *slot = Some(number(value()?, range)?);
+                }
+            }
+            None if name.starts_with(b"-") => return Err(UsageError { problem: &UNKNOWN_OPTION, arg: name }),
+            None if dir.is_none() => dir = Some(arg),
+            None => return Err(UsageError { problem: &UNEXPECTED, arg }),
         }
     }
 
+    let [port, backlog, timeout, max_children, grace, keep_alive, max_requests] = numbers;
+    let backlog = backlog.map_or(DEFAULT_BACKLOG, |n| n as i32);
+    let timeout = timeout.map_or(DEFAULT_TIMEOUT, |n| n as u32);
+    let max_children = max_children.map_or(DEFAULT_MAX_CHILDREN, |n| n as usize);
+    let grace = grace.map_or(DEFAULT_GRACE, |n| n as u32);
+    let keep_alive = keep_alive.map_or(DEFAULT_KEEP_ALIVE, |n| n as u32);
+    let max_requests = max_requests.map_or(DEFAULT_MAX_REQUESTS, |n| n as u32);
     let port = match (port, env_port) {
-        (Some(p), _) => p,
+        (Some(p), _) => p as u16,
         (None, Some(p)) => number(p, &PORT).map_err(|e| UsageError { problem: &ENV_PORT, ..e })? as u16,
         (None, None) => DEFAULT_PORT,
     };
@@ -339,6 +355,19 @@ mod tests {
         assert_eq!(serve(&["-b", "127.0.0.1"], None).addr, "127.0.0.1:8888".parse().unwrap());
         assert_eq!(run(&["-q", "--help", "--nonsense"], None), Ok(Command::Help));
         assert_eq!(run(&["-V"], None), Ok(Command::Version));
+    }
+
+    #[test]
+    fn the_option_table() {
+        assert_eq!(OPTIONS.split(|&b| b == b'|').count(), OPTION_COUNT);
+        for name in ["--max-requests", "-c", "--list", "--bind"] {
+            assert!(HELP.contains(name), "{name}");
+        }
+        assert_eq!(run(&["--max"], None).unwrap_err(), "forkhttpd: unknown option '--max' (see forkhttpd --help)\n");
+        assert_eq!(run(&["-"], None).unwrap_err(), "forkhttpd: unknown option '-' (see forkhttpd --help)\n");
+        assert!(run(&["--quiet=1"], None).unwrap_err().contains("takes no value"));
+        assert!(run(&["--help=1"], None).unwrap_err().contains("takes no value"));
+        assert!(run(&["-h=1"], None).is_err());
     }
 
     #[test]
