@@ -2,7 +2,7 @@
 //! `--bind`. Neither uses `core::fmt` or `core::net`'s parser: together they would be
 //! a tenth of the binary.
 
-use crate::buf::Buf;
+use crate::buf::{Buf, split};
 use core::net::{IpAddr, Ipv6Addr, SocketAddr};
 
 /// Reads an IPv4 (`127.0.0.1`) or IPv6 (`::1`, `::ffff:1.2.3.4`) literal, accepting
@@ -14,7 +14,7 @@ pub fn parse(s: &[u8]) -> Option<IpAddr> {
 /// Four decimal octets; no leading zeros (they read as octal elsewhere).
 fn parse_v4(s: &[u8]) -> Option<[u8; 4]> {
     let mut octets = [0u8; 4];
-    let mut parts = s.split(|&b| b == b'.');
+    let mut parts = split(s, b'.');
     for octet in octets.iter_mut() {
         let part = parts.next()?;
         let leading_zero = part.len() > 1 && part.first() == Some(&b'0');
@@ -56,7 +56,7 @@ fn read_groups(s: &[u8], out: &mut [u16; 8], last: bool) -> Option<usize> {
         return Some(0);
     }
     let mut n = 0;
-    let mut parts = s.split(|&b| b == b':').peekable();
+    let mut parts = split(s, b':').peekable();
     while let Some(part) = parts.next() {
         if last && parts.peek().is_none() && part.iter().any(|&b| b == b'.') {
             let [a, b, c, d] = parse_v4(part)?;

@@ -101,6 +101,12 @@ impl Buf {
     }
 }
 
+/// The parts of `bytes` between `sep`s. Every caller splits with this one closure type,
+/// so that the binary holds one `Split::next`, not one per separator.
+pub fn split(bytes: &[u8], sep: u8) -> core::slice::Split<'_, u8, impl FnMut(&u8) -> bool> {
+    bytes.split(move |&b| b == sep)
+}
+
 #[cfg(test)]
 mod tests {
     use super::{Buf, CAPACITY};

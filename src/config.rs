@@ -1,5 +1,6 @@
 //! The command line: options, their defaults, and the one-line errors for bad ones.
 
+use crate::buf::split;
 use crate::children::LIMIT;
 use core::net::{IpAddr, Ipv4Addr, SocketAddr};
 
@@ -194,7 +195,7 @@ pub fn parse<'a>(
         // `--name=value` as well as `--name value`.
         let (name, inline) = split_option(arg);
         let mut value = || inline.or_else(|| args.next()).ok_or(UsageError { problem: &NEEDS_VALUE, arg: name });
-        let option = OPTIONS.split(|&b| b == b'|').position(|names| names.split(|&b| b == b' ').any(|n| n == name));
+        let option = split(OPTIONS, b'|').position(|names| split(names, b' ').any(|n| n == name));
         if inline.is_some() && option.is_some_and(|i| i < FLAGS) {
             return Err(UsageError { problem: &TAKES_NO_VALUE, arg });
         }
@@ -243,16 +244,19 @@ fn parse_prefix(s: &[u8]) -> Result<&[u8], UsageError<'_>> {
     let start = s.iter().take_while(|&&b| b == b'/').count();
     let end = s.len() - s.iter().rev().take_while(|&&b| b == b'/').count();
     let prefix = s.get(start..end.max(start)).unwrap_or(&[]);
-    let dots = prefix.split(|&b| b == b'/').any(|seg| seg == b"." || seg == b"..");
+    let dots = split(prefix, b'/').any(|seg| seg == b"." || seg == b"..");
     if prefix.is_empty() || dots { Err(UsageError { problem: &CGI, arg: s }) } else { Ok(prefix) }
 }
 
 /// `UID` or `UID:GID`.
 fn parse_ids(s: &[u8]) -> Result<Ids, UsageError<'_>> {
     let bad = |_| UsageError { problem: &ID.problem, arg: s };
-    let mut parts = s.splitn(2, |&b| b == b':');
-    let uid = number(parts.next().unwrap_or(s), &ID).map_err(bad)? as u32;
-    let gid = match parts.next() {
+    let (uid, gid) = match s.iter().position(|&b| b == b':') {
+        Some(colon) => (s.get(..colon).unwrap_or(s), s.get(colon + 1..)),
+        None => (s, None),
+    };
+    let uid = number(uid, &ID).map_err(bad)? as u32;
+    let gid = match gid {
         Some(g) => number(g, &ID).map_err(bad)? as u32,
         None => uid,
     };

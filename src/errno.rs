@@ -78,7 +78,7 @@ pub fn write(out: &mut Buf, e: Errno) {
 
 /// Entry `i` of `table`, entries separated by `sep`.
 pub(crate) fn nth(table: &'static str, sep: u8, i: usize) -> Option<&'static [u8]> {
-    table.as_bytes().split(move |&b| b == sep).nth(i)
+    crate::buf::split(table.as_bytes(), sep).nth(i)
 }
 
 #[cfg(test)]

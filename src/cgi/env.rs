@@ -20,7 +20,7 @@
 //! - the server's own environment (containers configure applications that way), except
 //!   the names above and any `HTTP_*`, which only the request may set.
 
-use crate::buf::Buf;
+use crate::buf::{Buf, split};
 use crate::http::request::{Message, is};
 
 /// Bytes for all the strings, NULs included: room for a full request head (8 KiB) and a
@@ -115,7 +115,7 @@ impl Block {
     /// Every string, without its NUL: the arguments, then the variables.
     pub fn strings(&self) -> impl Iterator<Item = &[u8]> {
         let bytes = self.bytes.get(..self.len).unwrap_or(&[]);
-        bytes.split(|&b| b == 0).take(self.count)
+        split(bytes, 0).take(self.count)
     }
 
     /// Fills `out` and returns `(argv, envp)` for `execve`. The pointers point into
@@ -219,8 +219,8 @@ pub fn build<'e>(
         }
     }
     for entry in server_env {
-        let name = entry.split(|&b| b == b'=').next().unwrap_or(entry);
-        let cgi = name.starts_with(b"HTTP_") || CGI_NAMES.as_bytes().split(|&b| b == b' ').any(|n| n == name);
+        let name = split(entry, b'=').next().unwrap_or(entry);
+        let cgi = name.starts_with(b"HTTP_") || split(CGI_NAMES.as_bytes(), b' ').any(|n| n == name);
         if !cgi && name.len() < entry.len() {
             block.add(entry, b"")?;
         }

@@ -21,7 +21,7 @@
 
 use super::date;
 use super::request::{decimal, is};
-use crate::buf::Buf;
+use crate::buf::{Buf, split};
 
 /// More fields than this make the header block malformed (the request side's limit).
 pub const MAX_FIELDS: usize = super::request::MAX_HEADERS;
@@ -158,10 +158,10 @@ impl<'a> Header<'a> {
             }
         };
         put(status_line);
-        for field in self.lines.split(|&b| b == b'\n') {
+        for field in split(self.lines, b'\n') {
             let field = field.strip_suffix(b"\r").unwrap_or(field);
-            let name = field.split(|&b| b == b':').next().unwrap_or(field);
-            if !field.is_empty() && !SERVERS.split(|&b| b == b' ').any(|own| is(name, own)) {
+            let name = split(field, b':').next().unwrap_or(field);
+            if !field.is_empty() && !split(SERVERS, b' ').any(|own| is(name, own)) {
                 put(field);
                 put(b"\r\n");
             }
