@@ -146,24 +146,42 @@ pub fn ask_for_room() {
     let _ = unsafe { kernel_sigprocmask(How::SETMASK, Some(&old)) };
 }
 
+/// Blocks the wakers: their handlers no longer run, [`wait_signal`] takes them instead.
+/// (The prefork parent from its start, `finish` from the stop.) Forked children inherit
+/// the mask.
+pub fn block() {
+    // SAFETY: blocking signals breaks no invariant; the callers reap by themselves.
+    let _ = unsafe { kernel_sigprocmask(How::BLOCK, Some(&wakers())) };
+}
+
+/// Sleeps until a blocked waker is pending, at most `timeout` (none: no limit); returns
+/// its number, or `None` once the time is up.
+pub fn wait_signal(timeout: Option<Duration>) -> Option<i32> {
+    let timeout = timeout.map(|t| Timespec { tv_sec: t.as_secs() as i64, tv_nsec: t.subsec_nanos().into() });
+    // SAFETY: only blocked signals are waited for; their handlers will not run.
+    let info = unsafe { kernel_sigtimedwait(&wakers(), timeout.as_ref()) }.ok()?;
+    // SAFETY: every variant of the union begins with si_signo.
+    Some(unsafe { info.__bindgen_anon_1.__bindgen_anon_1.si_signo })
+}
+
 /// After the listening socket is closed: waits up to `grace` for the children to finish,
 /// then SIGKILLs those left (at once after a second SIGINT), reaps them, and returns the
-/// exit status: 0, or 130 after a second SIGINT. With `keep_alive`, the children are
-/// first asked to close their connections after the response in progress, and at once
-/// those waiting for a next request.
-pub fn finish(grace: Duration, keep_alive: bool) -> i32 {
+/// exit status: 0, or 130 after a second SIGINT. `what` the children are, for the log.
+/// With `keep_alive`, the children are first asked to close their connections after the
+/// response in progress, and at once those waiting for a next request.
+pub fn finish(grace: Duration, what: &str, keep_alive: bool) -> i32 {
     if live() == 0 {
         return 0;
     }
     log::event(&mut |line| {
         line.push(b"stopping: waiting up to ").num(grace.as_secs()).push(b" s for ");
-        line.num(live() as u64).push(b" requests in flight");
+        line.num(live() as u64).byte(b' ').push(what.as_bytes());
     });
     if keep_alive {
         ask_for_room();
     }
-    // SAFETY: the handlers stay blocked from here on: the loop reaps by itself.
-    let _ = unsafe { kernel_sigprocmask(How::BLOCK, Some(&wakers())) };
+    // The handlers stay blocked from here on: the loop reaps by itself.
+    block();
     let deadline = clock::monotonic() + grace;
     let mut forced = false;
     loop {
@@ -177,12 +195,7 @@ pub fn finish(grace: Duration, keep_alive: bool) -> i32 {
             kill_all();
             break;
         }
-        let timeout = Timespec { tv_sec: left.as_secs() as i64, tv_nsec: left.subsec_nanos().into() };
-        // SAFETY: only blocked signals are waited for; their handlers will not run.
-        if let Ok(info) = unsafe { kernel_sigtimedwait(&wakers(), Some(&timeout)) } {
-            // SAFETY: every variant of the union begins with si_signo.
-            forced |= unsafe { info.__bindgen_anon_1.__bindgen_anon_1.si_signo } == Signal::INT.as_raw();
-        }
+        forced |= wait_signal(Some(left)) == Some(Signal::INT.as_raw());
     }
     if forced { 130 } else { 0 }
 }

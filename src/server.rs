@@ -8,7 +8,7 @@
 use crate::buf::Buf;
 use crate::children;
 use crate::child;
-use crate::clock;
+use crate::clock::{self, Now};
 use crate::config::Config;
 use crate::errno;
 use crate::files::Site;
@@ -44,27 +44,14 @@ pub fn run(listener: OwnedFd, config: &Config<'_>, site: Option<&Site<'_>>) -> i
             continue;
         }
         full.ends();
-        let (conn, peer) = match acceptfrom_with(&listener, SocketFlags::empty()) {
-            Ok(accepted) => accepted,
-            // Out of descriptors or kernel memory: the connection waits in the backlog
-            // until resources return; retrying at once would only spin.
-            Err(e @ (Errno::MFILE | Errno::NFILE | Errno::NOBUFS | Errno::NOMEM)) => {
-                accept_failing.begins(Some(e), "pausing accepts, retrying every 100 ms");
-                pause(100);
-                continue;
-            }
-            // The connection's own trouble (ECONNABORTED), or the stop signal's EINVAL.
-            Err(_) => continue,
-        };
-        accept_failing.ends();
-        let accepted = clock::now();
+        // The connection's own trouble (ECONNABORTED), the stop signal's EINVAL, or a pause.
+        let Ok((conn, peer, accepted)) = accept(&listener, &mut accept_failing) else { continue };
         signals::disarm();
         // SAFETY: the process is single-threaded, so the child starts with consistent
         // memory; it only uses its copy of `conn` and exits through `child::serve`.
         match unsafe { kernel_fork() } {
             Ok(Fork::Child(pid)) => {
                 drop(listener);
-                let peer = peer.and_then(|p| SocketAddr::try_from(p).ok());
                 child::serve(conn, peer.as_ref(), pid.as_raw_nonzero().get() as u32, config, site, accepted)
             }
             // The child has its own reference to the connection; the parent's `conn` is
@@ -82,7 +69,27 @@ pub fn run(listener: OwnedFd, config: &Config<'_>, site: Option<&Site<'_>>) -> i
     }
     signals::disarm();
     drop(listener);
-    children::finish(Duration::from_secs(config.grace.into()), config.keep_alive > 0)
+    children::finish(Duration::from_secs(config.grace.into()), "requests in flight", config.keep_alive > 0)
+}
+
+/// `accept4`: the connection, its peer, and when it was accepted. Out of descriptors or
+/// kernel memory, the connection waits in the backlog until resources return, and
+/// retrying at once would only spin: the episode is logged and the caller paused 100 ms
+/// before the error is returned.
+pub(crate) fn accept(listener: &OwnedFd, failing: &mut Episode) -> Result<(OwnedFd, Option<SocketAddr>, Now), Errno> {
+    match acceptfrom_with(listener, SocketFlags::empty()) {
+        Ok((conn, peer)) => {
+            failing.ends();
+            Ok((conn, peer.and_then(|p| SocketAddr::try_from(p).ok()), clock::now()))
+        }
+        Err(e) => {
+            if matches!(e, Errno::MFILE | Errno::NFILE | Errno::NOBUFS | Errno::NOMEM) {
+                failing.begins(Some(e), "pausing accepts, retrying every 100 ms");
+                pause(100);
+            }
+            Err(e)
+        }
+    }
 }
 
 /// Answers 503 from the parent, which cannot wait for a slow client: nothing blocks. What
@@ -103,22 +110,22 @@ fn pause(ms: u32) {
     let _ = nanosleep(&Timespec { tv_sec: 0, tv_nsec: i64::from(ms) * 1_000_000 });
 }
 
-/// A run of one trouble (the cap reached, accept4 or fork failing): one log line when it
+/// A run of one trouble (the cap reached, accept4 or fork failing, workers dying): one log line when it
 /// begins, one when it ends, however many times it happens in between.
-struct Episode {
+pub(crate) struct Episode {
     name: &'static str,
     since: Option<Duration>,
     times: u64,
 }
 
 impl Episode {
-    fn new(name: &'static str) -> Self {
+    pub(crate) fn new(name: &'static str) -> Self {
         Episode { name, since: None, times: 0 }
     }
 
     /// It happened (again): the first time logs `forkhttpd: NAME: `, the errno if any,
     /// and `detail`.
-    fn begins(&mut self, errno: Option<Errno>, detail: &str) {
+    pub(crate) fn begins(&mut self, errno: Option<Errno>, detail: &str) {
         self.times += 1;
         if self.since.is_none() {
             self.since = Some(clock::monotonic());
@@ -134,7 +141,7 @@ impl Episode {
     }
 
     /// It is over: `forkhttpd: NAME: over after N ms (M times)`.
-    fn ends(&mut self) {
+    pub(crate) fn ends(&mut self) {
         if let Some(since) = self.since.take() {
             let ms = (clock::monotonic().saturating_sub(since)).as_millis() as u64;
             log::event(&mut |line| {
@@ -143,5 +150,9 @@ impl Episode {
             });
             self.times = 0;
         }
+    }
+
+    pub(crate) fn active(&self) -> bool {
+        self.since.is_some()
     }
 }
