@@ -30,6 +30,8 @@ pub struct Config<'a> {
     pub keep_alive: u32,
     /// Requests one connection may make.
     pub max_requests: u32,
+    /// Prefork: processes forked at start-up that accept in turn; 0: a fork per connection.
+    pub workers: usize,
 }
 
 /// `--user UID[:GID]`; without `:GID` the group is the same number as the user.
@@ -116,6 +118,11 @@ const MAX_REQUESTS: Range = Range {
 };
 const CGI: Problem = Problem { text: "invalid cgi prefix", hint: ": expected a directory beneath DIR, such as /cgi-bin/" };
 const CGI_NEEDS_DIR: Problem = Problem { text: "--cgi needs a DIR to find", hint: " in" };
+const WORKERS: Range = Range {
+    min: 0,
+    max: LIMIT as u64,
+    problem: Problem { text: "invalid workers", hint: ": expected a number from 0 to 1024" },
+};
 const ID: Range = Range {
     min: 0,
     max: u32::MAX as u64 - 1,
@@ -125,16 +132,16 @@ const ID: Range = Range {
 /// The options, `|` between them, each by its names: the order `parse` matches their
 /// index in. A table, not a `match` on the names, which compiles to a comparison each.
 const OPTIONS: &[u8] = b"-h --help|-V --version|-q --quiet|--list|--cgi|-u --user|-b --bind|\
-    -p --port|--backlog|-t --timeout|-c --max-children|--grace|--keep-alive|--max-requests";
+    -p --port|--backlog|-t --timeout|-c --max-children|--grace|--keep-alive|--max-requests|-w --workers";
 
 /// How many of the first `OPTIONS` take no value.
 const FLAGS: usize = 4;
 
 /// How many `OPTIONS` there are.
-const OPTION_COUNT: usize = 14;
+const OPTION_COUNT: usize = 15;
 
 /// The last `OPTIONS`, the numeric ones: their ranges, in order.
-const NUMBERS: [&Range; 7] = [&PORT, &BACKLOG, &TIMEOUT, &MAX_CHILDREN, &GRACE, &KEEP_ALIVE, &MAX_REQUESTS];
+const NUMBERS: [&Range; 8] = [&PORT, &BACKLOG, &TIMEOUT, &MAX_CHILDREN, &GRACE, &KEEP_ALIVE, &MAX_REQUESTS, &WORKERS];
 
 pub const HELP: &str = "\
 Usage: forkhttpd [OPTIONS] [DIR]
@@ -155,6 +162,7 @@ Options:
       --keep-alive SECS how long a connection may wait for its next request,
                         0-3600; 0: one request per connection (default: 5)
       --max-requests N  requests per connection, 1-1000000 (default: 1000)
+  -w, --workers N       prefork N workers, 0-1024 (default: 0: fork per connection)
   -q, --quiet           no access log
       --list            HTML listings of directories without index.html
       --cgi PREFIX      run DIR/PREFIX/NAME as a CGI program for the paths
@@ -219,13 +227,14 @@ pub fn parse<'a>(
         }
     }
 
-    let [port, backlog, timeout, max_children, grace, keep_alive, max_requests] = numbers;
+    let [port, backlog, timeout, max_children, grace, keep_alive, max_requests, workers] = numbers;
     let backlog = backlog.map_or(DEFAULT_BACKLOG, |n| n as i32);
     let timeout = timeout.map_or(DEFAULT_TIMEOUT, |n| n as u32);
     let max_children = max_children.map_or(DEFAULT_MAX_CHILDREN, |n| n as usize);
     let grace = grace.map_or(DEFAULT_GRACE, |n| n as u32);
     let keep_alive = keep_alive.map_or(DEFAULT_KEEP_ALIVE, |n| n as u32);
     let max_requests = max_requests.map_or(DEFAULT_MAX_REQUESTS, |n| n as u32);
+    let workers = workers.map_or(0, |n| n as usize);
     let port = match (port, env_port) {
         (Some(p), _) => p as u16,
         (None, Some(p)) => number(p, &PORT).map_err(|e| UsageError { problem: &ENV_PORT, ..e })? as u16,
@@ -235,7 +244,7 @@ pub fn parse<'a>(
         return Err(UsageError { problem: &CGI_NEEDS_DIR, arg: prefix });
     }
     let addr = SocketAddr::new(ip, port);
-    Ok(Command::Serve(Config { dir, list, cgi, user, addr, backlog, quiet, timeout, max_children, grace, keep_alive, max_requests }))
+    Ok(Command::Serve(Config { dir, list, cgi, user, addr, backlog, quiet, timeout, max_children, grace, keep_alive, max_requests, workers }))
 }
 
 /// `/cgi-bin/`, `cgi-bin` or `/apps/cgi` as `cgi-bin`, `apps/cgi`: a path beneath DIR,
@@ -372,6 +381,16 @@ mod tests {
         assert!(run(&["--quiet=1"], None).unwrap_err().contains("takes no value"));
         assert!(run(&["--help=1"], None).unwrap_err().contains("takes no value"));
         assert!(run(&["-h=1"], None).is_err());
+    }
+
+    #[test]
+    fn workers() {
+        assert_eq!(serve(&[], None).workers, 0);
+        assert_eq!((serve(&["-w", "2"], None).workers, serve(&["--workers=1024"], None).workers), (2, 1024));
+        assert_eq!(
+            run(&["-w", "1025"], None).unwrap_err(),
+            "forkhttpd: invalid workers '1025': expected a number from 0 to 1024 (see forkhttpd --help)\n"
+        );
     }
 
     #[test]
