@@ -26,6 +26,7 @@ pub mod log;
 pub mod server;
 pub mod signals;
 pub mod stage;
+pub mod workers;
 
 /// Defines what every no-libc binary of this package needs besides `origin_main`.
 ///

@@ -7,7 +7,7 @@ use forkhttpd::buf::Buf;
 use forkhttpd::config::{self, Command};
 use forkhttpd::files::{self, Cgi, Site};
 use forkhttpd::log;
-use forkhttpd::{errno, ids, listener, server, signals};
+use forkhttpd::{errno, ids, listener, server, signals, workers};
 use rustix::io::Errno;
 use rustix::net::sockopt::Timeout;
 
@@ -69,7 +69,7 @@ unsafe fn origin_main(_argc: usize, argv: *mut *mut u8, envp: *mut *mut u8) -> i
         cgi.port = port;
     }
     log::serving(port);
-    server::run(listener, &config, site.as_ref())
+    if config.workers == 0 { server::run(listener, &config, site.as_ref()) } else { workers::run(listener, &config, site.as_ref()) }
 }
 
 /// `forkhttpd: WHAT 'CULPRIT': why (ERRNO)`, then the exit status.

@@ -1,0 +1,99 @@
+//! Prefork (`--workers N`), Apache's model: N processes forked at start-up, each of which
+//! accepts a connection, serves it with the child's code, closes it and accepts the next.
+//! A worker makes no `clone` and no `exit_group` per connection: `accept4`, what the
+//! child makes (`setsockopt`, `recvfrom`, `sendto`, `write`), `close`.
+//!
+//! The parent accepts nothing. It blocks SIGCHLD, SIGTERM and SIGINT (`rt_sigprocmask`)
+//! and sleeps in `rt_sigtimedwait`: on SIGCHLD it reaps (`wait4`, orphans too as PID 1)
+//! and forks a replacement (`clone`), at most N a second, so that workers which die as
+//! they start cost it a few forks a second, not a spin. On SIGTERM/SIGINT it shuts the
+//! listening socket down (`shutdown(SHUT_RD)`): the socket is one for all the processes,
+//! so every worker's `accept4` fails with EINVAL, at once for those waiting in it, after
+//! the connection for those serving one, and the worker exits. Then `close`, and the
+//! grace period as in fork mode. Workers inherit the blocked mask: no signal handler ever
+//! runs in them, and a stop reaches them only through the socket.
+
+use crate::child;
+use crate::children;
+use crate::clock;
+use crate::config::Config;
+use crate::files::Site;
+use crate::server::{self, Episode};
+use crate::signals::Signal;
+use core::time::Duration;
+use rustix::fd::OwnedFd;
+use rustix::io::Errno;
+use rustix::net::{Shutdown, shutdown};
+use rustix::runtime::{Fork, kernel_fork};
+
+const SECOND: Duration = Duration::from_secs(1);
+const SHORT: &str = "short of --workers: forking at most that many a second";
+
+/// Keeps `--workers` workers serving until SIGTERM or SIGINT; returns the exit status.
+pub fn run(listener: OwnedFd, config: &Config<'_>, site: Option<&Site>) -> i32 {
+    children::block();
+    let mut dying = Episode::new("workers");
+    // Forks in the second that began at `second`: at most `n`, not counting the
+    // start-up's `n`.
+    let n = config.workers as isize;
+    let (mut second, mut forked) = (clock::monotonic(), -n);
+    loop {
+        let now = clock::monotonic();
+        if now.saturating_sub(second) >= SECOND {
+            (second, forked) = (now, 0);
+        }
+        let short = (children::live() as isize) < n;
+        if short && forked < n {
+            forked += 1;
+            // SAFETY: the process is single-threaded, so the worker starts with
+            // consistent memory; it never returns from `work`.
+            match unsafe { kernel_fork() } {
+                Ok(Fork::Child(pid)) => work(&listener, pid.as_raw_nonzero().get() as u32, config, site),
+                Ok(Fork::ParentOf(pid)) => {
+                    children::record(pid);
+                    continue;
+                }
+                // Out of processes: try again next second.
+                Err(e) => {
+                    dying.begins(Some(e), SHORT);
+                    forked = n;
+                }
+            }
+        } else if short {
+            // Dying as fast as they are replaced.
+            dying.begins(None, SHORT);
+        }
+        // Short: till the next second. In an episode: it is over once all the workers
+        // have lived a second.
+        let timeout = if short {
+            Some((second + SECOND).saturating_sub(now))
+        } else {
+            dying.active().then_some(SECOND)
+        };
+        match children::wait_signal(timeout) {
+            Some(sig) if sig == Signal::CHILD.as_raw() => children::reap(),
+            Some(_) => break,
+            None if !short => dying.ends(),
+            None => {}
+        }
+    }
+    let _ = shutdown(&listener, Shutdown::Read);
+    drop(listener);
+    children::finish(Duration::from_secs(config.grace.into()), "workers")
+}
+
+/// A worker: accept, serve, close, until the listening socket is shut down.
+fn work(listener: &OwnedFd, pid: u32, config: &Config<'_>, site: Option<&Site>) -> ! {
+    let mut accept_failing = Episode::new("accept4");
+    loop {
+        match server::accept(listener, &mut accept_failing) {
+            Ok((conn, peer)) => {
+                child::connection(&conn, peer.as_ref(), pid, config, site);
+            }
+            // The parent's shutdown: the stop.
+            Err(Errno::INVAL) => rustix::runtime::exit_group(0),
+            // The connection's own trouble (ECONNABORTED), or a pause.
+            Err(_) => {}
+        }
+    }
+}
