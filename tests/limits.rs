@@ -1,7 +1,7 @@
 //! forkhttpd when the world is unkind: slow clients, long runs, life as PID 1.
 
 mod common;
-use common::{Server, Signal, bin, children, fd_count, kill, only_child, read_to_close, split, under_nproc, unshare, wait_for, zombies};
+use common::{Server, Signal, bin, children, cpu_ticks, fd_count, kill, only_child, read_to_close, split, under_nproc, unshare, wait_for, zombies};
 use std::io::Write;
 use std::net::TcpStream;
 use std::process::Command;
@@ -136,13 +136,6 @@ fn as_pid_1_it_reaps_orphans_and_stops_on_sigterm() {
     let (_, body) = split(&read_to_close(&mut slow).unwrap());
     assert_eq!(body, b"Hello, World!\n");
     assert_eq!(server.wait_exit(Duration::from_secs(5)).code(), Some(0));
-}
-
-/// The parent's CPU time so far, in clock ticks (1/100 s): utime + stime of /proc/PID/stat.
-fn cpu_ticks(pid: u32) -> u64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
-    let fields: Vec<&str> = stat.rsplit_once(") ").unwrap().1.split_whitespace().collect();
-    fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap()
 }
 
 /// Sends half a head, waits `pause`, sends the rest; returns the body.

@@ -31,7 +31,7 @@ fn help_version_and_bad_command_lines() {
     let help = run(&["--help"]);
     assert_eq!(help.status.code(), Some(0));
     let text = String::from_utf8(help.stdout).unwrap();
-    for option in ["--port", "--bind", "--backlog", "--timeout", "--quiet", "--help", "--version", "$PORT"] {
+    for option in ["--port", "--bind", "--backlog", "--timeout", "--workers", "--quiet", "--help", "--version", "$PORT"] {
         assert!(text.contains(option), "--help does not mention {option}");
     }
     let version = run(&["-V"]);

@@ -99,3 +99,44 @@ fn further_requests_cost_three_syscalls() {
     let (_, child) = stop(traced);
     assert_eq!(names(&child), names(&documented("README.md", "child-kept")), "child trace:\n{child}");
 }
+
+/// Prefork: the parent's start, a killed worker replaced, the stop; a worker's whole life.
+#[test]
+fn workers_match_the_readme() {
+    const RT_SIGTIMEDWAIT: u32 = 128;
+    let traced = Traced::start("forkhttpd", &["-p", "0", "-b", "127.0.0.1", "-w", "2"]);
+    let live = || children(traced.pid).into_iter().filter(|&(_, s)| s != 'Z').map(|(p, _)| p).collect::<Vec<_>>();
+    wait_for(Duration::from_secs(10), || live().len() == 2);
+    let (_, body) = split(&traced.server.exchange(b"GET /hello HTTP/1.1\r\nHost: localhost\r\n\r\n"));
+    assert_eq!(body, b"Hello, World!\n");
+    let log = traced.server.wait_log(1);
+    let served: u32 = log[0].rsplit_once("pid=").unwrap().1.parse().unwrap();
+    let idle = live().into_iter().find(|&p| p != served).expect("the other worker");
+    wait_in_syscall(traced.pid, RT_SIGTIMEDWAIT);
+    kill(idle, Signal::KILL);
+    wait_for(Duration::from_secs(10), || live().len() == 2 && !live().contains(&idle));
+    wait_in_syscall(traced.pid, RT_SIGTIMEDWAIT);
+    live().into_iter().for_each(|w| wait_in_syscall(w, ACCEPT4));
+    kill(traced.pid, Signal::TERM);
+    let (status, parent, kids) = traced.finish();
+    assert_eq!(status.code(), Some(0));
+    assert_eq!(kids.len(), 3, "two workers and a replacement: {kids:#?}");
+
+    // The worker that served, whole.
+    let worker = kids.iter().find(|k| k.contains("recvfrom(")).expect("the serving worker's trace");
+    assert_eq!(names(worker), names(&documented("README.md", "worker")), "worker trace:\n{worker}");
+
+    // The parent: start-up, then as documented up to the grace period's rt_sigprocmask;
+    // then reaping, and waiting for a worker that had not exited yet.
+    let startup = names(&documented("README.md", "start-up"));
+    let doc = names(&documented("README.md", "workers-parent"));
+    let fixed = doc.iter().rposition(|n| n == "rt_sigprocmask").unwrap() + 1;
+    let got = names(&parent);
+    assert_eq!(got[..startup.len()], startup[..], "start-up:\n{parent}");
+    assert_eq!(got[startup.len()..][..fixed], doc[..fixed], "parent trace:\n{parent}");
+    let end = &got[startup.len() + fixed..];
+    assert_eq!(end.last().map(String::as_str), Some("exit_group"), "{parent}");
+    assert!(end[..end.len() - 1].iter().all(|n| n == "wait4" || n == "rt_sigtimedwait"), "parent trace:\n{parent}");
+    let reaped = parent.lines().filter(|l| l.starts_with("wait4(-1, [{WIFEXITED(s) && WEXITSTATUS(s) == 0}]")).count();
+    assert_eq!(reaped, 2, "both workers exited 0:\n{parent}");
+}

@@ -178,6 +178,14 @@ pub fn wait_in_syscall(pid: u32, nr: u32) {
     });
 }
 
+/// A process's own CPU time so far, in clock ticks (1/100 s): utime + stime of
+/// /proc/PID/stat (its children's not included).
+pub fn cpu_ticks(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    let fields: Vec<&str> = stat.rsplit_once(") ").unwrap().1.split_whitespace().collect();
+    fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap()
+}
+
 /// Open descriptors of a process.
 pub fn fd_count(pid: u32) -> usize {
     std::fs::read_dir(format!("/proc/{pid}/fd")).map(|d| d.count()).unwrap_or(0)
