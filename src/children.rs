@@ -1,5 +1,6 @@
 //! The parent's children: which are alive, reaping them, and waiting for them, at the
-//! `--max-children` cap and at the end.
+//! `--max-children` cap, in the prefork parent (signals blocked, `rt_sigtimedwait`) and
+//! at the end.
 //!
 //! The parent records each child's pid after `fork` in a fixed table (no allocator); the
 //! reaper, run by the SIGCHLD handler, removes it. So the parent always knows how many

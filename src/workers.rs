@@ -33,14 +33,14 @@ const SHORT: &str = "short of --workers: forking at most that many a second";
 pub fn run(listener: OwnedFd, config: &Config<'_>, site: Option<&Site>) -> i32 {
     children::block();
     let mut dying = Episode::new("workers");
-    // Forks in the second that began at `second`: at most `n`, not counting the
-    // start-up's `n`.
+    // Forks in the current second of the monotonic clock: at most `n`, not counting
+    // the start-up's `n`.
     let n = config.workers as isize;
-    let (mut second, mut forked) = (clock::monotonic(), -n);
+    let (mut second, mut forked) = (clock::monotonic().as_secs(), -n);
     loop {
         let now = clock::monotonic();
-        if now.saturating_sub(second) >= SECOND {
-            (second, forked) = (now, 0);
+        if now.as_secs() != second {
+            (second, forked) = (now.as_secs(), 0);
         }
         let short = (children::live() as isize) < n;
         if short && forked < n {
@@ -66,7 +66,7 @@ pub fn run(listener: OwnedFd, config: &Config<'_>, site: Option<&Site>) -> i32 {
         // Short: till the next second. In an episode: it is over once all the workers
         // have lived a second.
         let timeout = if short {
-            Some((second + SECOND).saturating_sub(now))
+            Some(Duration::new(0, 1_000_000_000 - now.subsec_nanos()))
         } else {
             dying.active().then_some(SECOND)
         };
