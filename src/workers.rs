@@ -19,7 +19,7 @@ use crate::clock;
 use crate::config::Config;
 use crate::files::Site;
 use crate::server::{self, Episode};
-use crate::signals::Signal;
+use crate::signals::{self, Signal};
 use core::time::Duration;
 use rustix::fd::OwnedFd;
 use rustix::io::Errno;
@@ -37,7 +37,8 @@ pub fn run(listener: OwnedFd, config: &Config<'_>, site: Option<&Site>) -> i32 {
     // the start-up's `n`.
     let n = config.workers as isize;
     let (mut second, mut forked) = (clock::monotonic().as_secs(), -n);
-    loop {
+    // A stop that came before the block ran its handler, which only set the flag.
+    while !signals::stopping() {
         let now = clock::monotonic();
         if now.as_secs() != second {
             (second, forked) = (now.as_secs(), 0);
