@@ -1,17 +1,19 @@
 //! Prefork (`--workers N`), Apache's model: N processes forked at start-up, each of which
-//! accepts a connection, serves it with the child's code, closes it and accepts the next.
-//! A worker makes no `clone` and no `exit_group` per connection: `accept4`, what the
-//! child makes (`setsockopt`, `recvfrom`, `sendto`, `write`), `close`.
+//! accepts a connection, serves it with the child's code (keep-alive included), closes
+//! it and accepts the next. Per connection a worker makes `accept4`, what the child makes
+//! (`setsockopt`, `recvfrom`, `sendto`, `write`), `close`: no `clone`, no `exit_group`.
+//! At its start, `prctl(PR_SET_PDEATHSIG)` and `getppid`: it dies with its parent.
 //!
-//! The parent accepts nothing. It blocks SIGCHLD, SIGTERM and SIGINT (`rt_sigprocmask`)
-//! and sleeps in `rt_sigtimedwait`: on SIGCHLD it reaps (`wait4`, orphans too as PID 1)
-//! and forks a replacement (`clone`), at most N a second, so that workers which die as
-//! they start cost it a few forks a second, not a spin. On SIGTERM/SIGINT it shuts the
-//! listening socket down (`shutdown(SHUT_RD)`): the socket is one for all the processes,
-//! so every worker's `accept4` fails with EINVAL, at once for those waiting in it, after
-//! the connection for those serving one, and the worker exits. Then `close`, and the
-//! grace period as in fork mode. Workers inherit the blocked mask: no signal handler ever
-//! runs in them, and a stop reaches them only through the socket.
+//! The parent accepts nothing. It blocks SIGCHLD, SIGTERM and SIGINT (`rt_sigprocmask`),
+//! takes its pid (`getpid`, for the workers' check), and sleeps in `rt_sigtimedwait`: on
+//! SIGCHLD it reaps (`wait4`, orphans too as PID 1) and forks a replacement (`clone`), at
+//! most N a second after start-up, so that workers which die as they start cost it a
+//! few forks a second, not a spin. On SIGTERM/SIGINT it shuts the listening socket down
+//! (`shutdown(SHUT_RD)`): the socket is one for all the processes, so every worker's
+//! `accept4` fails with EINVAL, at once for those waiting in it, after the connection for
+//! those serving one, and the worker exits. Then `close`, and the grace period as in fork
+//! mode (SIGUSR1 with keep-alive). Workers inherit the blocked mask: the stop reaches
+//! them only through the socket (and SIGUSR1).
 
 use crate::child;
 use crate::children;
@@ -24,6 +26,7 @@ use core::time::Duration;
 use rustix::fd::OwnedFd;
 use rustix::io::Errno;
 use rustix::net::{Shutdown, shutdown};
+use rustix::process::{Pid, getpid, getppid, set_parent_process_death_signal};
 use rustix::runtime::{Fork, kernel_fork};
 
 const SECOND: Duration = Duration::from_secs(1);
@@ -32,6 +35,7 @@ const SHORT: &str = "short of --workers: forking at most that many a second";
 /// Keeps `--workers` workers serving until SIGTERM or SIGINT; returns the exit status.
 pub fn run(listener: OwnedFd, config: &Config<'_>, site: Option<&Site>) -> i32 {
     children::block();
+    let parent = getpid();
     let mut dying = Episode::new("workers");
     // Forks in the current second of the monotonic clock: at most `n`, not counting
     // the start-up's `n`.
@@ -49,7 +53,7 @@ pub fn run(listener: OwnedFd, config: &Config<'_>, site: Option<&Site>) -> i32 {
             // SAFETY: the process is single-threaded, so the worker starts with
             // consistent memory; it never returns from `work`.
             match unsafe { kernel_fork() } {
-                Ok(Fork::Child(pid)) => work(&listener, pid.as_raw_nonzero().get() as u32, config, site),
+                Ok(Fork::Child(pid)) => work(&listener, pid.as_raw_nonzero().get() as u32, parent, config, site),
                 Ok(Fork::ParentOf(pid)) => {
                     children::record(pid);
                     continue;
@@ -80,11 +84,17 @@ pub fn run(listener: OwnedFd, config: &Config<'_>, site: Option<&Site>) -> i32 {
     }
     let _ = shutdown(&listener, Shutdown::Read);
     drop(listener);
-    children::finish(Duration::from_secs(config.grace.into()), "workers")
+    children::finish(Duration::from_secs(config.grace.into()), "workers", config.keep_alive > 0)
 }
 
 /// A worker: accept, serve, close, until the listening socket is shut down.
-fn work(listener: &OwnedFd, pid: u32, config: &Config<'_>, site: Option<&Site>) -> ! {
+fn work(listener: &OwnedFd, pid: u32, parent: Pid, config: &Config<'_>, site: Option<&Site>) -> ! {
+    // It dies with its parent: a parent SIGKILLed must not leave workers behind that
+    // hold the port and serve unsupervised. One that died before this is seen at once.
+    let _ = set_parent_process_death_signal(Some(Signal::KILL));
+    if getppid() != Some(parent) {
+        rustix::runtime::exit_group(1)
+    }
     let mut accept_failing = Episode::new("accept4");
     loop {
         match server::accept(listener, &mut accept_failing) {

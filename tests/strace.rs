@@ -124,7 +124,9 @@ fn workers_match_the_readme() {
 
     // The worker that served, whole.
     let worker = kids.iter().find(|k| k.contains("recvfrom(")).expect("the serving worker's trace");
-    assert_eq!(names(worker), names(&documented("README.md", "worker")), "worker trace:\n{worker}");
+    // The stop's SIGUSR1 may find it in accept4: its handler's rt_sigreturn is no call of the loop's.
+    let calls: Vec<String> = names(worker).into_iter().filter(|n| n != "rt_sigreturn").collect();
+    assert_eq!(calls, names(&documented("README.md", "worker")), "worker trace:\n{worker}");
 
     // The parent: start-up, then as documented up to the grace period's rt_sigprocmask;
     // then reaping, and waiting for a worker that had not exited yet.

@@ -4,7 +4,7 @@
 mod common;
 use common::{Server, Signal, children, cpu_ticks, fd_count, kill, read_to_close, split, under_nproc, wait_for, zombies};
 use std::collections::HashSet;
-use std::io::Write;
+use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
@@ -100,6 +100,33 @@ fn a_stop_lets_the_connection_in_flight_finish() {
     }
 }
 
+/// Keep-alive in a worker: requests on one connection are served by one worker; at the
+/// stop, the connection waiting for its next request is closed at once, not after
+/// --keep-alive.
+#[test]
+fn a_kept_alive_connection_in_a_worker_and_the_stop() {
+    let mut server = Server::start(&["-w", "1", "--keep-alive", "30"]);
+    wait_workers(&server, 1);
+    let mut s = server.connect();
+    for _ in 0..2 {
+        s.write_all(GET).unwrap();
+        let mut got = Vec::new();
+        while !got.ends_with(b"Hello, World!\n") {
+            let mut chunk = [0u8; 512];
+            let n = s.read(&mut chunk).unwrap();
+            assert!(n > 0, "closed after {:?}", String::from_utf8_lossy(&got));
+            got.extend_from_slice(&chunk[..n]);
+        }
+        assert!(!String::from_utf8_lossy(&got).contains("Connection: close"), "{}", String::from_utf8_lossy(&got));
+    }
+    assert_eq!(served_by(&server.wait_log(2)).len(), 1, "one worker: {:?}", server.log());
+    let start = Instant::now();
+    server.signal(Signal::TERM);
+    assert_eq!(read_to_close(&mut s).unwrap(), b"", "nothing more, a clean close");
+    assert_eq!(server.wait_exit(Duration::from_secs(5)).code(), Some(0));
+    assert!(start.elapsed() < Duration::from_secs(2), "the stop took {:?}", start.elapsed());
+}
+
 #[test]
 fn a_second_sigint_kills_the_workers() {
     let mut server = Server::start(&["-w", "2", "--grace", "60", "-q"]);
@@ -123,7 +150,7 @@ fn soak_10000_connections_through_4_workers() {
     for _ in 0..20 {
         let mut conns: Vec<TcpStream> = (0..500).map(|_| server.connect()).collect();
         for c in &mut conns {
-            c.write_all(GET).unwrap();
+            c.write_all(b"GET /soak HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n").unwrap();
         }
         for c in &mut conns {
             assert_eq!(split(&read_to_close(c).expect("a clean close")).1, b"Hello, World!\n");
@@ -178,6 +205,23 @@ fn when_fork_fails_the_workers_there_serve() {
     assert_eq!(split(&server.exchange(GET)).1, b"Hello, World!\n");
     std::thread::sleep(Duration::from_millis(1500));
     assert_eq!(server.events().len(), 1, "{:?}", server.events());
+}
+
+/// A parent SIGKILLed (no stop, no grace) takes its workers with it: none is left to
+/// hold the port.
+#[test]
+fn workers_die_with_their_parent() {
+    let mut server = Server::start(&["-w", "2", "-q"]);
+    let pids = wait_workers(&server, 2);
+    server.signal(Signal::KILL);
+    server.wait_exit(Duration::from_secs(5));
+    // Gone, or a zombie of whoever adopted it.
+    let gone = |pid: &u32| {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        stat.rsplit_once(") ").is_none_or(|(_, rest)| rest.starts_with('Z'))
+    };
+    wait_for(Duration::from_secs(5), || pids.iter().all(gone));
+    assert!(TcpStream::connect(("127.0.0.1", server.port)).is_err(), "the port is still served");
 }
 
 /// `--workers 0`, the default: a fork per connection, no process waiting in between.
