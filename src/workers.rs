@@ -98,8 +98,8 @@ fn work(listener: &OwnedFd, pid: u32, parent: Pid, config: &Config<'_>, site: Op
     let mut accept_failing = Episode::new("accept4");
     loop {
         match server::accept(listener, &mut accept_failing) {
-            Ok((conn, peer)) => {
-                child::connection(&conn, peer.as_ref(), pid, config, site);
+            Ok((conn, peer, accepted)) => {
+                child::connection(&conn, peer.as_ref(), pid, config, site, accepted);
             }
             // The parent's shutdown: the stop.
             Err(Errno::INVAL) => rustix::runtime::exit_group(0),
