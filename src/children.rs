@@ -149,10 +149,17 @@ pub fn ask_for_room() {
 
 /// Blocks the wakers: their handlers no longer run, [`wait_signal`] takes them instead.
 /// (The prefork parent from its start, `finish` from the stop.) Forked children inherit
-/// the mask.
+/// the mask: see [`unblock`].
 pub fn block() {
     // SAFETY: blocking signals breaks no invariant; the callers reap by themselves.
     let _ = unsafe { kernel_sigprocmask(How::BLOCK, Some(&wakers())) };
+}
+
+/// Unblocks the wakers again: in a prefork worker, which then has a fork-mode child's
+/// signals, and whose CGI scripts must not start with them blocked.
+pub fn unblock() {
+    // SAFETY: the handlers are async-signal-safe, and a worker's do nothing harmful.
+    let _ = unsafe { kernel_sigprocmask(How::UNBLOCK, Some(&wakers())) };
 }
 
 /// Sleeps until a blocked waker is pending, at most `timeout` (none: no limit); returns

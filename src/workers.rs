@@ -2,7 +2,8 @@
 //! accepts a connection, serves it with the child's code (keep-alive included), closes
 //! it and accepts the next. Per connection a worker makes `accept4`, what the child makes
 //! (`setsockopt`, `recvfrom`, `sendto`, `write`), `close`: no `clone`, no `exit_group`.
-//! At its start, `prctl(PR_SET_PDEATHSIG)` and `getppid`: it dies with its parent.
+//! At its start `rt_sigprocmask` (the parent's blocked signals unblocked), then
+//! `prctl(PR_SET_PDEATHSIG)` and `getppid`: it dies with its parent.
 //!
 //! The parent accepts nothing. It blocks SIGCHLD, SIGTERM and SIGINT (`rt_sigprocmask`),
 //! takes its pid (`getpid`, for the workers' check), and sleeps in `rt_sigtimedwait`: on
@@ -12,8 +13,8 @@
 //! (`shutdown(SHUT_RD)`): the socket is one for all the processes, so every worker's
 //! `accept4` fails with EINVAL, at once for those waiting in it, after the connection for
 //! those serving one, and the worker exits. Then `close`, and the grace period as in fork
-//! mode (SIGUSR1 with keep-alive). Workers inherit the blocked mask: the stop reaches
-//! them only through the socket (and SIGUSR1).
+//! mode (SIGUSR1 with keep-alive): the stop reaches the workers through the socket (and
+//! SIGUSR1), never through their own SIGTERM/SIGINT handlers.
 
 use crate::child;
 use crate::children;
@@ -89,6 +90,10 @@ pub fn run(listener: OwnedFd, config: &Config<'_>, site: Option<&Site>) -> i32 {
 
 /// A worker: accept, serve, close, until the listening socket is shut down.
 fn work(listener: &OwnedFd, pid: u32, parent: Pid, config: &Config<'_>, site: Option<&Site>) -> ! {
+    // The signals a fork-mode child has: the handlers only set flags a worker never
+    // reads (LISTENER is 0: a stop signal does not shut the port down) and interrupt a
+    // wait, and a CGI script must not inherit them blocked.
+    children::unblock();
     // It dies with its parent: a parent SIGKILLed must not leave workers behind that
     // hold the port and serve unsupervised. One that died before this is seen at once.
     let _ = set_parent_process_death_signal(Some(Signal::KILL));

@@ -2,7 +2,7 @@
 //! how they stop.
 
 mod common;
-use common::{Server, Signal, children, cpu_ticks, fd_count, kill, read_to_close, split, under_nproc, wait_for, zombies};
+use common::{Server, Signal, TempDir, children, cpu_ticks, fd_count, kill, read_to_close, split, under_nproc, wait_for, zombies};
 use std::collections::HashSet;
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -222,6 +222,25 @@ fn workers_die_with_their_parent() {
     };
     wait_for(Duration::from_secs(5), || pids.iter().all(gone));
     assert!(TcpStream::connect(("127.0.0.1", server.port)).is_err(), "the port is still served");
+}
+
+/// `--cgi` in a worker: the script runs, and does not inherit the signals the parent
+/// blocks (SIGCHLD, SIGTERM, SIGINT) blocked.
+#[test]
+fn a_worker_runs_cgi_scripts_with_no_signal_blocked() {
+    use std::os::unix::fs::PermissionsExt;
+    let site = TempDir::new("workers-cgi");
+    // awk, not sh: a shell unblocks every signal as it starts.
+    let script = site.path().join("cgi-bin/mask.awk");
+    std::fs::create_dir(site.path().join("cgi-bin")).unwrap();
+    let awk = "#!/usr/bin/awk -f\nBEGIN { printf \"Content-Type: text/plain\\r\\n\\r\\n\"\n\
+               while ((getline l < \"/proc/self/status\") > 0) if (l ~ /^SigBlk/) print l }\n";
+    std::fs::write(&script, awk).unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let server = Server::start(&["-w", "1", "-q", "--cgi", "/cgi-bin/", site.path().to_str().unwrap()]);
+    let (head, body) = split(&server.exchange_open(b"GET /cgi-bin/mask.awk HTTP/1.1\r\nHost: a\r\n\r\n"));
+    assert!(head.starts_with("HTTP/1.1 200 OK\r\n"), "{head}");
+    assert_eq!(String::from_utf8_lossy(&body), "SigBlk:\t0000000000000000\n");
 }
 
 /// `--workers 0`, the default: a fork per connection, no process waiting in between.
