@@ -35,6 +35,10 @@ size: build
 	@stripped=$$(stat -c %s target/forkhttpd.stripped); [ $$stripped -le $(SIZE_LIMIT) ] || \
 		{ echo "make size: $$stripped bytes stripped, over SIZE_LIMIT=$(SIZE_LIMIT): see 'Size' in README.md" >&2; exit 1; }
 
+# forkhttpd against a C fork server (bench/forkserver.c), busybox httpd, lighttpd and nginx,
+# wrk on one core and the server on the other, on loopback; installs what it needs with
+# apt-get. Settings: DURATION=5s CONNECTIONS=32 SECTIONS="hello keepalive files cgi".
+# Prints Markdown tables for BENCHMARKS.md; about two minutes with the defaults.
 bench: build
 	./tools/bench
 
