@@ -25,9 +25,9 @@ run: build
 test: build test-tools
 	$(CARGO) test
 
-# Stripped size: what a `FROM scratch` image carries. Fails above SIZE_LIMIT (56 KiB: the
+# Stripped size: what a `FROM scratch` image carries. Fails above SIZE_LIMIT (58 KiB: the
 # size rounded up to KiB, and 1 KiB of room), so CI notices a change that outgrows it.
-SIZE_LIMIT ?= 57344
+SIZE_LIMIT ?= 59392
 size: build
 	@strip -o target/forkhttpd.stripped $(BIN)
 	@echo "$(BIN): $$(stat -c %s $(BIN)) bytes, $$(stat -c %s target/forkhttpd.stripped) bytes stripped (limit $(SIZE_LIMIT))"

@@ -32,7 +32,10 @@ pub fn beneath<'p>(path: &'p [u8], prefix: &[u8]) -> Option<&'p [u8]> {
 }
 
 /// Runs the script `rest` names (`NAME[/PATH_INFO]`, after the prefix) for the request
-/// whose head is `message`, `received` being every byte received so far.
+/// whose head is `message`, `received` being every byte received so far. Never inlined:
+/// the CGI code's buffers (the 32 KiB environment, the relay's) stay out of the file
+/// answer's frame, whose stack probes every file request pays, a page fault a page.
+#[inline(never)]
 pub fn answer(x: &Exchange<'_>, message: &Message<'_>, received: &[u8], site: &Site<'_>, cgi: &Cgi<'_>, rest: &[u8], query: Option<&[u8]>) -> Answer {
     let name_len = rest.iter().take_while(|&&b| b != b'/').count();
     let (name, path_info) = rest.split_at(name_len);

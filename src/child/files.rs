@@ -222,7 +222,10 @@ fn send_file(x: &Exchange<'_>, file: &Opened, content_type: &[u8], gzip: bool, f
     Answer { code: status.code(), bytes, cut, last: false }
 }
 
-/// A directory without `index.html`, with `--list`: its HTML listing.
+/// A directory without `index.html`, with `--list`: its HTML listing. Never inlined:
+/// its 88 KiB `Listing` must be a frame of its own, or every file request would pay for
+/// the stack probes of those pages (one page fault each).
+#[inline(never)]
 fn listing(x: &Exchange<'_>, dir: &OwnedFd, path: &[u8]) -> Answer {
     let mut listing = Listing::new();
     if let Err(e) = listing.read(dir) {
