@@ -31,7 +31,10 @@ struct Fields<'a> {
 }
 
 /// Answers the request whose head starts `head` (every byte received so far), judged
-/// acceptable or 405: a script's under `--cgi`'s prefix, else GET and HEAD only.
+/// acceptable or 405: a script's under `--cgi`'s prefix, else GET and HEAD only. Never
+/// inlined: its buffers (the decoded target, the path) make a frame of 12 KiB, whose
+/// stack probes (a page fault a page) Hello's requests must not pay.
+#[inline(never)]
 pub fn answer(x: &Exchange<'_>, head: &[u8], site: &Site<'_>) -> Answer {
     let Ok(message) = Message::lex(head) else {
         return x.reply(Status::BadRequest);
