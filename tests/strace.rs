@@ -10,7 +10,7 @@ fn start_up_one_request_and_stop_match_the_readme() {
     hello_traces(&[], "child", true);
 }
 
-/// `--keep-alive 0` leaves the article's traces: no SIGUSR1 handler, a child of six syscalls.
+/// `--keep-alive 0` leaves the article's traces: no SIGUSR1 handler, a child of seven syscalls.
 #[test]
 fn without_keep_alive_the_traces_are_the_articles() {
     hello_traces(&["--keep-alive", "0"], "child-once", false);
