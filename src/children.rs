@@ -11,7 +11,9 @@ use crate::clock;
 use crate::errno;
 use crate::log;
 use crate::signals;
-use core::sync::atomic::{AtomicI32, AtomicUsize, Ordering::SeqCst};
+use core::marker::PhantomData;
+use core::ptr::{self, null_mut};
+use core::sync::atomic::{AtomicI32, AtomicPtr, AtomicUsize, Ordering::SeqCst};
 use core::time::Duration;
 use rustix::event::{PollFd, PollFlags, poll};
 use rustix::fd::BorrowedFd;
@@ -23,10 +25,50 @@ use rustix::time::Timespec;
 /// The most `--max-children` can be: the size of the table.
 pub const LIMIT: usize = 1024;
 
-/// Pids of running children, 0 for a free slot. Slots are taken from the start, so only
-/// the first pages are ever touched.
-static PIDS: [AtomicI32; LIMIT] = [const { AtomicI32::new(0) }; LIMIT];
-static LIVE: AtomicUsize = AtomicUsize::new(0);
+/// The parent's record of its running children: pids, 0 for a free slot (slots are
+/// taken from the start, so only the first cache lines are ever touched), and how many.
+/// It lives in the parent's stack frame, not in a static: in fork mode that stack is one
+/// no child receives (see `stacks`), so the parent's writes here, one per connection,
+/// fall on a page no child shares and cost no copy-on-write fault.
+pub struct Table {
+    pids: [AtomicI32; LIMIT],
+    live: AtomicUsize,
+}
+
+/// The table in use, set by [`Table::install`]. Never used in a child: a child's
+/// copy may point into the parent's stack, which the child does not have. (The reaper
+/// is the one way in; a CGI child resets SIGCHLD before it forks its script.)
+static TABLE: AtomicPtr<Table> = AtomicPtr::new(null_mut());
+
+/// The table before one is installed: empty, never written.
+static NONE: Table = Table::new();
+
+impl Table {
+    pub const fn new() -> Table {
+        Table { pids: [const { AtomicI32::new(0) }; LIMIT], live: AtomicUsize::new(0) }
+    }
+
+    /// Makes this the parent's table while the guard lives.
+    pub fn install(&self) -> Installed<'_> {
+        TABLE.store(ptr::from_ref(self).cast_mut(), SeqCst);
+        Installed(PhantomData)
+    }
+}
+
+/// The table is in use until this is dropped.
+pub struct Installed<'a>(PhantomData<&'a Table>);
+
+impl Drop for Installed<'_> {
+    fn drop(&mut self) {
+        TABLE.store(null_mut(), SeqCst);
+    }
+}
+
+fn table() -> &'static Table {
+    // SAFETY: TABLE is null or points to the table an `Installed` guard keeps alive
+    // (and uninstalls before it goes); this process is the parent (see TABLE).
+    unsafe { TABLE.load(SeqCst).as_ref() }.unwrap_or(&NONE)
+}
 
 /// Pids the reaper found in no slot: a child that exited before the parent recorded it
 /// (between `clone` and `record`, at most one), or an orphan reparented to us as PID 1.
@@ -34,15 +76,16 @@ static UNRECORDED: [AtomicI32; 4] = [const { AtomicI32::new(0) }; 4];
 
 /// How many children are running.
 pub fn live() -> usize {
-    LIVE.load(SeqCst)
+    table().live.load(SeqCst)
 }
 
 /// Records a child the parent has just forked. (Slots are read before they are written:
 /// a locked compare-exchange on every slot passed would cost the fork path.)
 pub fn record(pid: Pid) {
     let pid = pid.as_raw_nonzero().get();
-    if PIDS.iter().any(|slot| slot.load(SeqCst) == 0 && slot.compare_exchange(0, pid, SeqCst, SeqCst).is_ok()) {
-        LIVE.fetch_add(1, SeqCst);
+    let table = table();
+    if table.pids.iter().any(|slot| slot.load(SeqCst) == 0 && slot.compare_exchange(0, pid, SeqCst, SeqCst).is_ok()) {
+        table.live.fetch_add(1, SeqCst);
     }
     // If it has been reaped already, the reaper left its pid here. Every other pid here
     // is an orphan's: only this child can have been reaped before being recorded.
@@ -55,9 +98,10 @@ pub fn record(pid: Pid) {
 
 /// Removes `pid` from the table; false if it was not there.
 fn forget(pid: i32) -> bool {
-    let found = PIDS.iter().any(|slot| slot.load(SeqCst) == pid && slot.compare_exchange(pid, 0, SeqCst, SeqCst).is_ok());
+    let table = table();
+    let found = table.pids.iter().any(|slot| slot.load(SeqCst) == pid && slot.compare_exchange(pid, 0, SeqCst, SeqCst).is_ok());
     if found {
-        LIVE.fetch_sub(1, SeqCst);
+        table.live.fetch_sub(1, SeqCst);
     }
     found
 }
@@ -138,7 +182,7 @@ pub fn ask_for_room() {
     let Ok(old) = (unsafe { kernel_sigprocmask(How::BLOCK, Some(&wakers())) }) else {
         return;
     };
-    for slot in &PIDS {
+    for slot in &table().pids {
         if let Some(pid) = Pid::from_raw(slot.load(SeqCst)) {
             let _ = kill_process(pid, Signal::USR1);
         }
@@ -214,12 +258,12 @@ fn kill_all() {
     log::event(&mut |line| {
         line.push(b"killing ").num(live() as u64).push(b" children still running");
     });
-    for slot in &PIDS {
+    for slot in &table().pids {
         if let Some(pid) = Pid::from_raw(slot.load(SeqCst)) {
             let _ = kill_process(pid, Signal::KILL);
         }
     }
-    for slot in &PIDS {
+    for slot in &table().pids {
         if let Some(pid) = Pid::from_raw(slot.load(SeqCst)) {
             if let Ok(Some((_, status))) = waitpid(Some(pid), WaitOptions::empty()) {
                 reaped(pid.as_raw_nonzero().get(), status);

@@ -25,6 +25,7 @@ pub mod listener;
 pub mod log;
 pub mod server;
 pub mod signals;
+pub mod stacks;
 pub mod stage;
 pub mod workers;
 

@@ -7,6 +7,7 @@ use forkhttpd::buf::Buf;
 use forkhttpd::config::{self, Command};
 use forkhttpd::files::{self, Cgi, Site};
 use forkhttpd::log;
+use forkhttpd::stacks::Stacks;
 use forkhttpd::{errno, ids, listener, server, signals, workers};
 use rustix::io::Errno;
 use rustix::net::sockopt::Timeout;
@@ -68,8 +69,16 @@ unsafe fn origin_main(_argc: usize, argv: *mut *mut u8, envp: *mut *mut u8) -> i
     if let Some(cgi) = site.as_mut().and_then(|site| site.cgi.as_mut()) {
         cgi.port = port;
     }
+    if config.workers > 0 {
+        log::serving(port);
+        return workers::run(listener, &config, site.as_ref());
+    }
+    let stacks = match Stacks::map() {
+        Ok(stacks) => stacks,
+        Err(e) => return fail(1, b"cannot map the parent's and children's stacks", b"", e),
+    };
     log::serving(port);
-    if config.workers == 0 { server::run(listener, &config, site.as_ref()) } else { workers::run(listener, &config, site.as_ref()) }
+    server::run(listener, &config, site.as_ref(), &stacks)
 }
 
 /// `forkhttpd: WHAT 'CULPRIT': why (ERRNO)`, then the exit status.

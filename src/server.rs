@@ -1,12 +1,13 @@
 //! The parent: accept a connection, fork a child to serve it, close the parent's copy,
-//! loop. Per connection the parent makes three syscalls: `accept4`, `clone`, `close`.
+//! loop. Per connection the parent makes three syscalls: `accept4`, `clone`, `close`;
+//! before the loop `getpid` (for the stop handler, see `signals`).
 //!
 //! It never dies or spins because of a client or a resource limit: at `--max-children` it
 //! sleeps until a child exits; when `accept4` runs out of descriptors or memory, or `fork`
 //! out of processes, it logs the episode once, backs off, and recovers by itself.
 
 use crate::buf::Buf;
-use crate::children;
+use crate::children::{self, Table};
 use crate::child;
 use crate::clock::{self, Now};
 use crate::config::Config;
@@ -15,22 +16,35 @@ use crate::files::Site;
 use crate::http::{Status, response};
 use crate::log;
 use crate::signals;
+use crate::stacks::{Never, Stacks};
 use core::net::SocketAddr;
 use core::time::Duration;
-use rustix::fd::{AsFd, OwnedFd};
+use rustix::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
 use rustix::io::Errno;
+use rustix::process::getpid;
 use rustix::net::{RecvFlags, SendFlags, Shutdown, SocketFlags, acceptfrom_with, recv, send, shutdown};
-use rustix::runtime::{Fork, kernel_fork};
 use rustix::thread::nanosleep;
 use rustix::time::Timespec;
 
 /// Serves until SIGTERM or SIGINT, then lets the children finish; returns the exit status.
-pub fn run(listener: OwnedFd, config: &Config<'_>, site: Option<&Site<'_>>) -> i32 {
+/// The loop runs on the parent's own stack, and every child starts on the children's
+/// (see `stacks`).
+pub fn run(listener: OwnedFd, config: &Config<'_>, site: Option<&Site<'_>>, stacks: &Stacks) -> i32 {
+    let mut listener = Some(listener);
+    stacks.run(|| match listener.take() {
+        Some(listener) => serve(listener, config, site, stacks),
+        None => 1,
+    })
+}
+
+fn serve(listener: OwnedFd, config: &Config<'_>, site: Option<&Site<'_>>, stacks: &Stacks) -> i32 {
+    let table = Table::new();
+    let _installed = table.install();
     let mut full = Episode::new("--max-children");
     let mut accept_failing = Episode::new("accept4");
     let mut fork_failing = Episode::new("fork");
+    signals::arm(listener.as_fd(), getpid());
     loop {
-        signals::arm(listener.as_fd());
         if signals::stopping() {
             break;
         }
@@ -46,17 +60,20 @@ pub fn run(listener: OwnedFd, config: &Config<'_>, site: Option<&Site<'_>>) -> i
         full.ends();
         // The connection's own trouble (ECONNABORTED), the stop signal's EINVAL, or a pause.
         let Ok((conn, peer, accepted)) = accept(&listener, &mut accept_failing) else { continue };
-        signals::disarm();
-        // SAFETY: the process is single-threaded, so the child starts with consistent
-        // memory; it only uses its copy of `conn` and exits through `child::serve`.
-        match unsafe { kernel_fork() } {
-            Ok(Fork::Child(pid)) => {
-                drop(listener);
-                child::serve(conn, peer.as_ref(), pid.as_raw_nonzero().get() as u32, config, site, accepted)
-            }
+        // What the child gets, by value: the descriptors' numbers (its copies of them are
+        // its own), and what `main` holds, which is on the stack the child has.
+        let (conn_fd, listener_fd) = (conn.as_raw_fd(), listener.as_raw_fd());
+        let child = move |pid| -> Never {
+            // SAFETY: in the child, these numbers are its own copies of the descriptors,
+            // owned by nothing else there.
+            let (conn, listener) = unsafe { (OwnedFd::from_raw_fd(conn_fd), OwnedFd::from_raw_fd(listener_fd)) };
+            drop(listener);
+            child::serve(conn, peer.as_ref(), pid, config, site, accepted)
+        };
+        match stacks.fork(child) {
             // The child has its own reference to the connection; the parent's `conn` is
             // closed when it goes out of scope, or the socket would outlive the child.
-            Ok(Fork::ParentOf(pid)) => {
+            Ok(pid) => {
                 children::record(pid);
                 fork_failing.ends();
             }

@@ -9,6 +9,7 @@
 
 use core::sync::atomic::{AtomicBool, AtomicI32, Ordering::SeqCst};
 use rustix::fd::{AsRawFd, BorrowedFd};
+use rustix::process::Pid;
 pub use rustix::runtime::{KernelSigactionFlags as Flags, KernelSighandler, Signal};
 
 /// Set by SIGTERM or SIGINT: stop accepting.
@@ -17,9 +18,13 @@ static STOP: AtomicBool = AtomicBool::new(false);
 /// Set by a second SIGINT: do not wait for the children.
 static FORCE: AtomicBool = AtomicBool::new(false);
 
-/// The listening socket plus one while the parent may block in `accept4` on it, else 0
-/// (a zero start puts the static in .bss, not in a .data section of its own).
+/// The listening socket plus one while the parent accepts on it, else 0 (a zero start
+/// puts the static in .bss, not in a .data section of its own); and the parent's pid.
+/// Set once, not around each `fork`: a write per connection would make the parent copy
+/// this page, which its children share. A child has the same values, and its handler
+/// tells itself apart by its pid.
 static LISTENER: AtomicI32 = AtomicI32::new(0);
+static PARENT: AtomicI32 = AtomicI32::new(0);
 
 /// In a child: SIGUSR1 came, the connection ends after the response in progress.
 static CLOSING: AtomicBool = AtomicBool::new(false);
@@ -72,9 +77,11 @@ extern "C" fn on_stop(sig: i32) {
         FORCE.store(true, SeqCst);
     }
     let fd = LISTENER.load(SeqCst) - 1;
-    if fd >= 0 {
+    // A child's copy of the socket is the parent's socket: a child must never shut it
+    // down (a SIGINT from the terminal reaches them all; a child may be sent a SIGTERM).
+    if fd >= 0 && rustix::process::getpid().as_raw_nonzero().get() == PARENT.load(SeqCst) {
         // SAFETY: `arm` stores only the parent's open listening socket, and `disarm`
-        // clears it before that socket is closed or a child copies this static.
+        // clears it before that socket is closed; this is the parent.
         let _ = rustix::net::shutdown(unsafe { BorrowedFd::borrow_raw(fd) }, rustix::net::Shutdown::Read);
     }
 }
@@ -109,13 +116,14 @@ pub fn closing() -> bool {
     CLOSING.load(SeqCst)
 }
 
-/// Lets SIGTERM/SIGINT shut `listener` down; call before checking `stopping`.
-pub fn arm(listener: BorrowedFd<'_>) {
+/// Lets SIGTERM/SIGINT shut `listener` down, in the parent `pid` only (one `getpid` per
+/// stop signal, in every process that gets it); call before checking `stopping`.
+pub fn arm(listener: BorrowedFd<'_>, pid: Pid) {
+    PARENT.store(pid.as_raw_nonzero().get(), SeqCst);
     LISTENER.store(listener.as_raw_fd() + 1, SeqCst);
 }
 
-/// Before `fork` and before closing the listener: a child, whose copy of the socket is
-/// the parent's too, must never shut it down, and a closed descriptor must not be.
+/// Before closing the listener: a closed descriptor must not be shut down.
 pub fn disarm() {
     LISTENER.store(0, SeqCst);
 }

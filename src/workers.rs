@@ -17,7 +17,7 @@
 //! SIGUSR1), never through their own SIGTERM/SIGINT handlers.
 
 use crate::child;
-use crate::children;
+use crate::children::{self, Table};
 use crate::clock;
 use crate::config::Config;
 use crate::files::Site;
@@ -35,6 +35,10 @@ const SHORT: &str = "short of --workers: forking at most that many a second";
 
 /// Keeps `--workers` workers serving until SIGTERM or SIGINT; returns the exit status.
 pub fn run(listener: OwnedFd, config: &Config<'_>, site: Option<&Site>) -> i32 {
+    // Forks are rare here (start-up, replacements): the table and this loop stay on the
+    // main stack, and workers are forked as such (see `stacks` for the fork path's way).
+    let table = Table::new();
+    let _installed = table.install();
     children::block();
     let parent = getpid();
     let mut dying = Episode::new("workers");

@@ -186,6 +186,15 @@ pub fn cpu_ticks(pid: u32) -> u64 {
     fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap()
 }
 
+/// A process's minor page faults so far: its own, and its own plus those of the children
+/// it has reaped (minflt and cminflt of /proc/PID/stat).
+pub fn minor_faults(pid: u32) -> (u64, u64) {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    let fields: Vec<&str> = stat.rsplit_once(") ").unwrap().1.split_whitespace().collect();
+    let (own, reaped) = (fields[7].parse::<u64>().unwrap(), fields[8].parse::<u64>().unwrap());
+    (own, own + reaped)
+}
+
 /// Open descriptors of a process.
 pub fn fd_count(pid: u32) -> usize {
     std::fs::read_dir(format!("/proc/{pid}/fd")).map(|d| d.count()).unwrap_or(0)
