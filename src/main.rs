@@ -42,6 +42,20 @@ unsafe fn origin_main(_argc: usize, argv: *mut *mut u8, envp: *mut *mut u8) -> i
         },
         None => None,
     };
+    // Fork mode's own stack for the parent (see `stacks`); prefork forks too rarely to need it.
+    let stacks = match config.workers {
+        0 => match Stacks::map() {
+            Ok(stacks) => Some(stacks),
+            Err(e) => {
+                let mut line = Buf::new();
+                line.push(b"forkhttpd: cannot map the parent's stack (260 KiB): ");
+                errno::write(&mut line, e);
+                log::stderr(line.byte(b'\n').as_bytes());
+                return 1;
+            }
+        },
+        _ => None,
+    };
     signals::install(config.keep_alive > 0);
     // With DIR, the slow-reader bound. (Not SO_RCVTIMEO: it would make `accept4` itself
     // a timed call, which SA_RESTART does not restart and which fails every --timeout.)
@@ -69,16 +83,11 @@ unsafe fn origin_main(_argc: usize, argv: *mut *mut u8, envp: *mut *mut u8) -> i
     if let Some(cgi) = site.as_mut().and_then(|site| site.cgi.as_mut()) {
         cgi.port = port;
     }
-    if config.workers > 0 {
-        log::serving(port);
-        return workers::run(listener, &config, site.as_ref());
-    }
-    let stacks = match Stacks::map() {
-        Ok(stacks) => stacks,
-        Err(e) => return fail(1, b"cannot map the parent's and children's stacks", b"", e),
-    };
     log::serving(port);
-    server::run(listener, &config, site.as_ref(), &stacks)
+    match stacks {
+        Some(stacks) => server::run(listener, &config, site.as_ref(), &stacks),
+        None => workers::run(listener, &config, site.as_ref()),
+    }
 }
 
 /// `forkhttpd: WHAT 'CULPRIT': why (ERRNO)`, then the exit status.

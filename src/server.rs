@@ -27,14 +27,10 @@ use rustix::thread::nanosleep;
 use rustix::time::Timespec;
 
 /// Serves until SIGTERM or SIGINT, then lets the children finish; returns the exit status.
-/// The loop runs on the parent's own stack, and every child starts on the children's
+/// The loop runs on the parent's own stack, and every child starts on the main stack
 /// (see `stacks`).
 pub fn run(listener: OwnedFd, config: &Config<'_>, site: Option<&Site<'_>>, stacks: &Stacks) -> i32 {
-    let mut listener = Some(listener);
-    stacks.run(|| match listener.take() {
-        Some(listener) => serve(listener, config, site, stacks),
-        None => 1,
-    })
+    stacks.run(|| serve(listener, config, site, stacks))
 }
 
 fn serve(listener: OwnedFd, config: &Config<'_>, site: Option<&Site<'_>>, stacks: &Stacks) -> i32 {

@@ -70,9 +70,13 @@ impl Stacks {
     /// Runs `parent` on the parent's stack and returns its result; [`Stacks::fork`]
     /// works inside it only. Everything `parent` keeps on its stack is out of a child's
     /// reach: a child must receive what it needs through `fork`, by value.
-    pub fn run(&self, mut parent: impl FnMut() -> i32) -> i32 {
-        let mut status = 0;
-        let mut call = || status = parent();
+    pub fn run(&self, parent: impl FnOnce() -> i32) -> i32 {
+        let (mut parent, mut status) = (Some(parent), 0);
+        let mut call = || {
+            if let Some(parent) = parent.take() {
+                status = parent();
+            }
+        };
         let mut call: &mut dyn FnMut() = &mut call;
         // SAFETY: the new stack is mapped, writable, 16-byte aligned at its top, and used
         // by nothing else. r12 is callee-saved, so it still holds the main stack's

@@ -54,6 +54,17 @@ fn help_version_and_bad_command_lines() {
     assert!(String::from_utf8(bad_env.stderr).unwrap().starts_with("forkhttpd: invalid $PORT 'eighty'"));
 }
 
+/// Fork mode maps the parent's own stack before anything else: refused (here by
+/// RLIMIT_AS: the server's 250 KiB fit, the stack's 260 do not), one line, exit 1,
+/// nothing bound.
+#[test]
+fn no_memory_for_the_parents_stack() {
+    let out = Command::new("prlimit").arg("--as=400000").arg(bin("forkhttpd")).args(["-p", "0", "-b", "127.0.0.1"]).output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "forkhttpd: cannot map the parent's stack (260 KiB): out of memory (ENOMEM)\n");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty(), "{:?}", String::from_utf8_lossy(&out.stdout));
+}
+
 #[test]
 fn port_from_the_environment() {
     let mut cmd = Command::new(bin("forkhttpd"));
