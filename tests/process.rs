@@ -159,6 +159,33 @@ fn a_connection_costs_the_parent_no_page_fault() {
     assert!(per_child <= 4.0, "{per_child:.2} page faults a child");
 }
 
+/// A stop signal that reaches a child (a terminal's SIGINT reaches the whole group; anyone
+/// may send a child SIGTERM) stops neither the parent nor its listening socket: the
+/// child closed its copy of the socket first thing, and the inherited handler shuts the
+/// socket down only in the parent's pid (which also covers a signal that comes before
+/// that `close`, a window too short to hit from here).
+#[test]
+fn a_stop_signal_to_a_child_leaves_the_server_serving() {
+    use std::io::Read;
+    let server = Server::start(&[]);
+    for signal in [Signal::TERM, Signal::INT] {
+        // A kept-alive connection: its child waits for a next request.
+        let mut kept = server.connect();
+        kept.write_all(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n").unwrap();
+        let mut head = [0; 17];
+        kept.read_exact(&mut head).unwrap();
+        assert_eq!(&head, b"HTTP/1.1 200 OK\r\n");
+        wait_for(Duration::from_secs(10), || children(server.pid()).len() == 1);
+        kill(children(server.pid())[0].0, signal);
+        drop(kept);
+        wait_for(Duration::from_secs(10), || children(server.pid()).is_empty());
+        let (head, body) = split(&server.exchange(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n"));
+        assert!(head.starts_with("HTTP/1.1 200 OK\r\n"), "after {signal:?} to a child: {head}");
+        assert_eq!(body, b"Hello, World!\n");
+    }
+    assert!(server.events().is_empty(), "{:?}", server.events());
+}
+
 /// SIGTERM while a client is in mid-request: no new connections, the request completes,
 /// exit status 0.
 #[test]
