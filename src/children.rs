@@ -26,13 +26,17 @@ use rustix::time::Timespec;
 pub const LIMIT: usize = 1024;
 
 /// The parent's record of its running children: pids, 0 for a free slot (slots are
-/// taken from the start, so only the first cache lines are ever touched), and how many.
+/// taken from the start, so only the first cache lines are ever touched), how many, and
+/// the pids the reaper found in no slot.
 /// It lives in the parent's stack frame, not in a static: in fork mode that stack is one
 /// no child receives (see `stacks`), so the parent's writes here, one per connection,
 /// fall on a page no child shares and cost no copy-on-write fault.
 pub struct Table {
     pids: [AtomicI32; LIMIT],
     live: AtomicUsize,
+    /// A child that exited before the parent recorded it (between `clone` and `record`,
+    /// at most one), or an orphan reparented to us as PID 1.
+    unrecorded: [AtomicI32; 4],
 }
 
 /// The table in use, set by [`Table::install`]. Never used in a child: a child's
@@ -40,12 +44,13 @@ pub struct Table {
 /// is the one way in; a CGI child resets SIGCHLD before it forks its script.)
 static TABLE: AtomicPtr<Table> = AtomicPtr::new(null_mut());
 
-/// The table before one is installed: empty, never written.
+/// The table before one is installed: no child recorded, so at most an orphan's pid
+/// written to `unrecorded` (as PID 1), and then forgotten.
 static NONE: Table = Table::new();
 
 impl Table {
     pub const fn new() -> Table {
-        Table { pids: [const { AtomicI32::new(0) }; LIMIT], live: AtomicUsize::new(0) }
+        Table { pids: [const { AtomicI32::new(0) }; LIMIT], live: AtomicUsize::new(0), unrecorded: [const { AtomicI32::new(0) }; 4] }
     }
 
     /// Makes this the parent's table while the guard lives.
@@ -70,10 +75,6 @@ fn table() -> &'static Table {
     unsafe { TABLE.load(SeqCst).as_ref() }.unwrap_or(&NONE)
 }
 
-/// Pids the reaper found in no slot: a child that exited before the parent recorded it
-/// (between `clone` and `record`, at most one), or an orphan reparented to us as PID 1.
-static UNRECORDED: [AtomicI32; 4] = [const { AtomicI32::new(0) }; 4];
-
 /// How many children are running.
 pub fn live() -> usize {
     table().live.load(SeqCst)
@@ -89,7 +90,7 @@ pub fn record(pid: Pid) {
     }
     // If it has been reaped already, the reaper left its pid here. Every other pid here
     // is an orphan's: only this child can have been reaped before being recorded.
-    for slot in &UNRECORDED {
+    for slot in &table.unrecorded {
         if slot.load(SeqCst) != 0 && slot.swap(0, SeqCst) == pid {
             forget(pid);
         }
@@ -122,7 +123,7 @@ pub fn reap() {
 
 fn reaped(pid: i32, status: WaitStatus) {
     if !forget(pid) {
-        let _ = UNRECORDED.iter().any(|slot| slot.compare_exchange(0, pid, SeqCst, SeqCst).is_ok());
+        let _ = table().unrecorded.iter().any(|slot| slot.compare_exchange(0, pid, SeqCst, SeqCst).is_ok());
     }
     if status.exit_status() != Some(0) {
         log::event(&mut |line| {
