@@ -7,8 +7,9 @@ PORT  ?= 8888
 
 STAGE ?= forkhttpd
 
-# What the tests (and make trace) run besides cargo: a tracer, a real HTTP client, bc.
-TEST_TOOLS := strace curl bc wget
+# What the tests (and make trace) run besides cargo: a tracer, real HTTP clients, bc, and
+# php-cgi (the CGI program most sites run).
+TEST_TOOLS := strace curl bc wget php-cgi
 
 # The fuzz targets (fuzz/): how long `make fuzz` runs them, in all.
 FUZZ_SECONDS ?= 60
@@ -25,9 +26,9 @@ run: build
 test: build test-tools
 	$(CARGO) test
 
-# Stripped size: what a `FROM scratch` image carries. Fails above SIZE_LIMIT (58 KiB: the
-# size rounded up to KiB, and 1 KiB of room), so CI notices a change that outgrows it.
-SIZE_LIMIT ?= 59392
+# Stripped size: what a `FROM scratch` image carries. Fails above SIZE_LIMIT (66 KiB: the
+# size rounded up to KiB, and some room), so CI notices a change that outgrows it.
+SIZE_LIMIT ?= 67584
 size: build
 	@strip -o target/forkhttpd.stripped $(BIN)
 	@echo "$(BIN): $$(stat -c %s $(BIN)) bytes, $$(stat -c %s target/forkhttpd.stripped) bytes stripped (limit $(SIZE_LIMIT))"

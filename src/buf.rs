@@ -1,19 +1,27 @@
 //! A fixed-capacity byte buffer that responses and log lines are assembled in, so that
 //! each goes out in a single `write(2)` without an allocator or `core::fmt`.
 
-/// How many bytes a `Buf` holds: more than the largest response (about 250 bytes) and
-/// than a log line (a request line is cut to 256 bytes for the log).
+/// How many bytes a `Buf` holds: more than the largest response head the server builds
+/// in one (about 300 bytes; longer ones leave in pieces), and a log line (whose request
+/// bytes are shortened to fit, visibly).
 pub const CAPACITY: usize = 1024;
 
-/// Bytes appended to a fixed array. What does not fit is dropped, never panics: writers
-/// stay well under the capacity, and a cut log line is better than a crash.
+/// Bytes appended to a fixed array. What does not fit is dropped, never panics, and the
+/// buffer remembers it ([`Buf::is_cut`]): nothing built in it is sent or written cut
+/// without saying so.
 ///
 /// One size for all (not a const generic): each method is compiled once, which keeps the
 /// binary small.
 pub struct Buf {
     bytes: [u8; CAPACITY],
     len: usize,
+    /// Something did not fit and was dropped.
+    cut: bool,
 }
+
+/// What a line shortened to fit shows where its end was: `…`, which no escaped request
+/// byte can be (those are ASCII).
+pub const ELLIPSIS: &[u8] = "\u{2026}".as_bytes();
 
 impl Default for Buf {
     fn default() -> Self {
@@ -26,13 +34,14 @@ impl Buf {
     /// call.
     #[inline(never)]
     pub const fn new() -> Self {
-        Self { bytes: [0; CAPACITY], len: 0 }
+        Self { bytes: [0; CAPACITY], len: 0, cut: false }
     }
 
     /// Appends as much of `s` as fits.
     #[inline(never)]
     pub fn push(&mut self, s: &[u8]) -> &mut Self {
         let n = s.len().min(CAPACITY - self.len);
+        self.cut |= n < s.len();
         if let (Some(dst), Some(src)) = (self.bytes.get_mut(self.len..self.len + n), s.get(..n)) {
             dst.copy_from_slice(src);
             self.len += n;
@@ -82,7 +91,23 @@ impl Buf {
     /// Empties the buffer for the next piece.
     pub fn clear(&mut self) -> &mut Self {
         self.len = 0;
+        self.cut = false;
         self
+    }
+
+    /// Ends a line with its newline; if something of it did not fit, its last bytes give
+    /// way to `…` first, so that a shortened line says so and still ends.
+    pub fn end_line(&mut self) -> &mut Self {
+        if self.cut || self.len == CAPACITY {
+            self.len = self.len.min(CAPACITY - ELLIPSIS.len() - 1);
+            self.push(ELLIPSIS);
+        }
+        self.byte(b'\n')
+    }
+
+    /// Something pushed did not fit, and was dropped.
+    pub fn is_cut(&self) -> bool {
+        self.cut
     }
 
     /// How many more bytes fit.
@@ -98,6 +123,11 @@ impl Buf {
 
     pub fn is_full(&self) -> bool {
         self.len == CAPACITY
+    }
+
+    /// Forgets the bytes from `len` on (a piece undone).
+    pub fn truncate(&mut self, len: usize) {
+        self.len = self.len.min(len);
     }
 }
 
@@ -123,9 +153,24 @@ mod tests {
     #[test]
     fn overflow_is_cut_not_a_panic() {
         let mut b = Buf::new();
-        b.push(&[b'x'; CAPACITY - 1]).push(b"abc").num(12345);
+        b.push(&[b'x'; CAPACITY - 2]).push(b"ab");
+        assert!(b.is_full() && !b.is_cut(), "full is not cut");
+        b.clear().push(&[b'x'; CAPACITY - 1]).push(b"abc").num(12345);
         assert_eq!(b.as_bytes().len(), CAPACITY);
         assert!(b.as_bytes().ends_with(b"xa"));
-        assert!(b.is_full());
+        assert!(b.is_full() && b.is_cut());
+        assert!(!b.clear().is_cut());
+    }
+
+    #[test]
+    fn a_line_that_did_not_fit_says_so_and_ends() {
+        let mut b = Buf::new();
+        b.push(b"short").end_line();
+        assert_eq!(b.as_bytes(), b"short\n");
+        b.clear().push(&[b'x'; CAPACITY + 10]).end_line();
+        assert_eq!(b.as_bytes().len(), CAPACITY);
+        assert!(b.as_bytes().ends_with("x\u{2026}\n".as_bytes()));
+        b.clear().push(&[b'x'; CAPACITY]).end_line();
+        assert!(b.as_bytes().ends_with("x\u{2026}\n".as_bytes()), "a full line has no room for its newline");
     }
 }

@@ -221,8 +221,20 @@ pub fn wait_signal(timeout: Option<Duration>) -> Option<i32> {
 /// then SIGKILLs those left (at once after a second SIGINT), reaps them, and returns the
 /// exit status: 0, or 130 after a second SIGINT. `what` the children are, for the log.
 /// With `keep_alive`, the children are first asked to close their connections after the
-/// response in progress, and at once those waiting for a next request.
-pub fn finish(grace: Duration, what: &str, keep_alive: bool) -> i32 {
+/// response in progress, and at once those waiting for a next request. With `adopted`
+/// (`--cgi`: the parent is a child subreaper), the processes scripts left behind when
+/// their connection's child was killed have come to the parent: they are killed and
+/// reaped last.
+pub fn finish(grace: Duration, what: &str, keep_alive: bool, adopted: bool) -> i32 {
+    let status = wait_for_all(grace, what, keep_alive);
+    if adopted {
+        block();
+        crate::cgi::process::end_adopted();
+    }
+    status
+}
+
+fn wait_for_all(grace: Duration, what: &str, keep_alive: bool) -> i32 {
     if live() == 0 {
         return 0;
     }

@@ -32,6 +32,8 @@ pub struct Config<'a> {
     pub max_requests: u32,
     /// Prefork: processes forked at start-up that accept in turn; 0: a fork per connection.
     pub workers: usize,
+    /// The largest request body a CGI program is given, in bytes; a larger one is 413.
+    pub max_body: u64,
 }
 
 /// `--user UID[:GID]`; without `:GID` the group is the same number as the user.
@@ -48,6 +50,7 @@ pub const DEFAULT_MAX_CHILDREN: usize = 1024;
 pub const DEFAULT_GRACE: u32 = 10;
 pub const DEFAULT_KEEP_ALIVE: u32 = 5;
 pub const DEFAULT_MAX_REQUESTS: u32 = 1000;
+pub const DEFAULT_MAX_BODY: u64 = 16 << 20;
 
 /// What the command line asks for.
 #[derive(Debug, PartialEq, Eq)]
@@ -123,6 +126,11 @@ const WORKERS: Range = Range {
     max: LIMIT as u64,
     problem: Problem { text: "invalid workers", hint: ": expected a number from 0 to 1024" },
 };
+const MAX_BODY: Range = Range {
+    min: 0,
+    max: u32::MAX as u64,
+    problem: Problem { text: "invalid max-body", hint: ": expected a number of bytes from 0 to 4294967295" },
+};
 const ID: Range = Range {
     min: 0,
     max: u32::MAX as u64 - 1,
@@ -132,16 +140,16 @@ const ID: Range = Range {
 /// The options, `|` between them, each by its names: the order `parse` matches their
 /// index in. A table, not a `match` on the names, which compiles to a comparison each.
 const OPTIONS: &[u8] = b"-h --help|-V --version|-q --quiet|--list|--cgi|-u --user|-b --bind|\
-    -p --port|--backlog|-t --timeout|-c --max-children|--grace|--keep-alive|--max-requests|-w --workers";
+    -p --port|--backlog|-t --timeout|-c --max-children|--grace|--keep-alive|--max-requests|-w --workers|--max-body";
 
 /// How many of the first `OPTIONS` take no value.
 const FLAGS: usize = 4;
 
 /// How many `OPTIONS` there are.
-const OPTION_COUNT: usize = 15;
+const OPTION_COUNT: usize = 16;
 
 /// The last `OPTIONS`, the numeric ones: their ranges, in order.
-const NUMBERS: [&Range; 8] = [&PORT, &BACKLOG, &TIMEOUT, &MAX_CHILDREN, &GRACE, &KEEP_ALIVE, &MAX_REQUESTS, &WORKERS];
+const NUMBERS: [&Range; 9] = [&PORT, &BACKLOG, &TIMEOUT, &MAX_CHILDREN, &GRACE, &KEEP_ALIVE, &MAX_REQUESTS, &WORKERS, &MAX_BODY];
 
 pub const HELP: &str = "\
 Usage: forkhttpd [OPTIONS] [DIR]
@@ -167,6 +175,8 @@ Options:
       --list            HTML listings of directories without index.html
       --cgi PREFIX      run DIR/PREFIX/NAME as a CGI program for the paths
                         PREFIX/NAME[/PATH_INFO], e.g. /cgi-bin/ (needs DIR)
+      --max-body BYTES  largest request body a CGI program gets (default:
+                        16777216); a larger one is 413
   -u, --user UID[:GID]  run as these numeric ids once the port is bound
                         (GID defaults to UID)
   -h, --help            print this help and exit
@@ -227,7 +237,7 @@ pub fn parse<'a>(
         }
     }
 
-    let [port, backlog, timeout, max_children, grace, keep_alive, max_requests, workers] = numbers;
+    let [port, backlog, timeout, max_children, grace, keep_alive, max_requests, workers, max_body] = numbers;
     let backlog = backlog.map_or(DEFAULT_BACKLOG, |n| n as i32);
     let timeout = timeout.map_or(DEFAULT_TIMEOUT, |n| n as u32);
     let max_children = max_children.map_or(DEFAULT_MAX_CHILDREN, |n| n as usize);
@@ -235,6 +245,7 @@ pub fn parse<'a>(
     let keep_alive = keep_alive.map_or(DEFAULT_KEEP_ALIVE, |n| n as u32);
     let max_requests = max_requests.map_or(DEFAULT_MAX_REQUESTS, |n| n as u32);
     let workers = workers.map_or(0, |n| n as usize);
+    let max_body = max_body.unwrap_or(DEFAULT_MAX_BODY);
     let port = match (port, env_port) {
         (Some(p), _) => p as u16,
         (None, Some(p)) => number(p, &PORT).map_err(|e| UsageError { problem: &ENV_PORT, ..e })? as u16,
@@ -244,7 +255,7 @@ pub fn parse<'a>(
         return Err(UsageError { problem: &CGI_NEEDS_DIR, arg: prefix });
     }
     let addr = SocketAddr::new(ip, port);
-    Ok(Command::Serve(Config { dir, list, cgi, user, addr, backlog, quiet, timeout, max_children, grace, keep_alive, max_requests, workers }))
+    Ok(Command::Serve(Config { dir, list, cgi, user, addr, backlog, quiet, timeout, max_children, grace, keep_alive, max_requests, workers, max_body }))
 }
 
 /// `/cgi-bin/`, `cgi-bin` or `/apps/cgi` as `cgi-bin`, `apps/cgi`: a path beneath DIR,

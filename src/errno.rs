@@ -6,7 +6,7 @@ use crate::buf::Buf;
 use rustix::io::Errno;
 
 /// The errnos forkhttpd and the stages can meet, in the order of [`TEXTS`].
-const ERRNOS: [Errno; 22] = [
+const ERRNOS: [Errno; 25] = [
     Errno::ACCESS,
     Errno::ADDRINUSE,
     Errno::ADDRNOTAVAIL,
@@ -29,6 +29,9 @@ const ERRNOS: [Errno; 22] = [
     Errno::NOTDIR,
     Errno::PERM,
     Errno::PIPE,
+    Errno::RANGE,
+    Errno::SRCH,
+    Errno::STALE,
 ];
 
 /// One line per entry of [`ERRNOS`].
@@ -54,7 +57,10 @@ out of memory (ENOMEM)
 function not implemented (ENOSYS)
 not a directory (ENOTDIR)
 operation not permitted (EPERM)
-broken pipe (EPIPE)";
+broken pipe (EPIPE)
+result out of range (ERANGE)
+no such process (ESRCH)
+stale file handle (ESTALE)";
 
 /// Signals 1 to 15, by number.
 const SIGNALS: &str = "SIGHUP SIGINT SIGQUIT SIGILL SIGTRAP SIGABRT SIGBUS SIGFPE SIGKILL SIGUSR1 SIGSEGV SIGUSR2 SIGPIPE SIGALRM SIGTERM";

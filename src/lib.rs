@@ -10,6 +10,7 @@
 #![cfg_attr(not(test), no_std)]
 
 pub mod addr;
+pub mod arch;
 pub mod argv;
 pub mod buf;
 pub mod cgi;
@@ -24,9 +25,11 @@ pub mod ids;
 pub mod listener;
 pub mod log;
 pub mod server;
+pub mod shared;
 pub mod signals;
 pub mod stacks;
 pub mod stage;
+pub mod sys;
 pub mod workers;
 
 /// Defines what every no-libc binary of this package needs besides `origin_main`.

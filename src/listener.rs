@@ -1,4 +1,4 @@
-//! The listening socket: `socket`, `setsockopt(SO_REUSEADDR)`, `bind`, `listen`, and
+//! The listening socket: `socket` (`SOCK_CLOEXEC`), `setsockopt(SO_REUSEADDR)`, `bind`, `listen`, and
 //! `getsockname` only when the port was 0 and the kernel chose it.
 
 use crate::buf::Buf;
@@ -20,14 +20,16 @@ pub struct Error {
 /// connection inherits them: a send that moves no byte for that long fails, so a client
 /// that stops reading cannot hold a child forever.
 ///
-/// `SOCK_CLOEXEC` is not set: the children close it before anything else.
+/// `SOCK_CLOEXEC`, as Python's sockets are (PEP 446): fork-mode children close it before
+/// anything else, but a prefork worker keeps it, and a program it executes (CGI) must
+/// not inherit it: with it, a script could accept the next client's connection.
 pub fn open(addr: &SocketAddr, backlog: i32, timeouts: &[(net::sockopt::Timeout, u32)]) -> Result<(OwnedFd, u16), Error> {
     let family = match addr {
         SocketAddr::V4(_) => AddressFamily::INET,
         SocketAddr::V6(_) => AddressFamily::INET6,
     };
     let fail = |step| move |errno| Error { step, errno };
-    let fd = net::socket_with(family, SocketType::STREAM, SocketFlags::empty(), None).map_err(fail("socket"))?;
+    let fd = net::socket_with(family, SocketType::STREAM, SocketFlags::CLOEXEC, None).map_err(fail("socket"))?;
     // A restarted server must not wait out the old connections' TIME_WAIT.
     net::sockopt::set_socket_reuseaddr(&fd, true).map_err(fail("setsockopt"))?;
     for &(which, secs) in timeouts {

@@ -8,9 +8,6 @@ use core::net::SocketAddr;
 use rustix::fd::BorrowedFd;
 use rustix::io::Errno;
 
-/// The most of a request line the access log shows.
-const REQUEST_LINE_MAX: usize = 256;
-
 pub fn stdout(line: &[u8]) {
     // SAFETY: the borrow lasts one `write`. Descriptor 1 is whatever the caller left
     // there; if it is not open, the write fails with EBADF, which `emit` ignores.
@@ -36,8 +33,7 @@ pub fn event(build: &mut dyn FnMut(&mut Buf)) {
     let mut line = Buf::new();
     line.push(b"forkhttpd: ");
     build(&mut line);
-    line.byte(b'\n');
-    stderr(line.as_bytes());
+    stderr(line.end_line().as_bytes());
 }
 
 /// The article's start-up line.
@@ -67,9 +63,11 @@ impl From<Errno> for Cut {
 
 /// `PEER "REQUEST LINE" STATUS BYTES pid=PID`: PEER as `1.2.3.4:5678` or `[::1]:5678`
 /// (`-` if unknown), the request line as received with `"`, `\` and bytes outside
-/// printable ASCII escaped as `\xHH` and cut to 256 bytes (marked `...`), BYTES the body
-/// bytes sent, PID the child that served the connection; then, if the response could not
-/// be sent whole, why (see [`Cut`]).
+/// printable ASCII escaped as `\xHH`, BYTES the body bytes sent, PID the child that
+/// served the connection; then, if the response could not be sent whole, why (see
+/// [`Cut`]). The line is whole, its end included, in one buffer: a request line whose
+/// escaped form does not fit the room the rest leaves is shortened, visibly (`…` before
+/// the closing quote).
 pub fn access(peer: Option<&SocketAddr>, request_line: &[u8], status: u16, bytes: u64, pid: u32, cut: Option<Cut>) {
     let mut line = Buf::new();
     match peer {
@@ -79,16 +77,19 @@ pub fn access(peer: Option<&SocketAddr>, request_line: &[u8], status: u16, bytes
         }
     }
     line.push(b" \"");
-    escape(&mut line, request_line.get(..REQUEST_LINE_MAX).unwrap_or(request_line));
-    if request_line.len() > REQUEST_LINE_MAX {
-        line.push(b"...");
-    }
+    escape_within(&mut line, request_line, TAIL_MAX);
+    tail(&mut line, status, bytes, pid, cut);
+    stdout(line.as_bytes());
+}
+
+/// `" STATUS BYTES pid=PID`, why the response was cut if it was, the newline.
+fn tail(line: &mut Buf, status: u16, bytes: u64, pid: u32, cut: Option<Cut>) {
     line.push(b"\" ").num(status.into()).byte(b' ').num(bytes);
     line.push(b" pid=").num(pid.into());
     match cut {
         Some(Cut::Failed(e)) => {
             line.push(b" send failed: ");
-            crate::errno::write(&mut line, e);
+            crate::errno::write(line, e);
         }
         Some(Cut::Stalled) => {
             line.push(b" send timed out: the client took nothing for --timeout");
@@ -98,14 +99,48 @@ pub fn access(peer: Option<&SocketAddr>, request_line: &[u8], status: u16, bytes
         }
         None => {}
     }
-    stdout(line.byte(b'\n').as_bytes());
+    line.byte(b'\n');
 }
 
-/// Keeps a client's bytes from forging log lines or fields.
-fn escape(out: &mut Buf, bytes: &[u8]) {
+/// The most an access line takes after its request line: `" STATUS BYTES pid=PID`, the
+/// longest reason a response was cut, the newline (see the test).
+const TAIL_MAX: usize = 128;
+
+/// Escapes `bytes` into `out`, leaving `keep` bytes of room: as many as fit, then `…` if
+/// not all did.
+pub fn escape_within(out: &mut Buf, bytes: &[u8], keep: usize) {
+    let escaped: usize = bytes.iter().map(|&b| escaped_len(b)).sum();
+    let room = out.room().saturating_sub(keep);
+    if escaped <= room {
+        escape(out, bytes);
+        return;
+    }
+    let mut left = room.saturating_sub(crate::buf::ELLIPSIS.len());
+    for &b in bytes {
+        let Some(rest) = left.checked_sub(escaped_len(b)) else { break };
+        escape(out, core::slice::from_ref(&b));
+        left = rest;
+    }
+    out.push(crate::buf::ELLIPSIS);
+}
+
+/// Whether `b` stands for itself in a line: printable ASCII but `"` and `\`.
+fn plain(b: u8) -> bool {
+    (b' '..=b'~').contains(&b) && b != b'"' && b != b'\\'
+}
+
+fn escaped_len(b: u8) -> usize {
+    if plain(b) { 1 } else { 4 }
+}
+
+/// Keeps a client's bytes from forging log lines or fields, or reaching the terminal:
+/// every byte but printable ASCII (CR, LF, ESC, every control byte, every byte over
+/// 0x7E), and `"` and `\`, as `\xHH`. Every request byte the server writes, in the access
+/// log and in the events alike, goes through here.
+pub fn escape(out: &mut Buf, bytes: &[u8]) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     for &b in bytes {
-        if (b' '..=b'~').contains(&b) && b != b'"' && b != b'\\' {
+        if plain(b) {
             out.byte(b);
         } else {
             out.push(b"\\x");
@@ -122,7 +157,33 @@ mod tests {
     #[test]
     fn escaping() {
         let mut b = Buf::new();
-        escape(&mut b, b"GET /\"a\\b\r\n\x00\xff~ HTTP/1.1");
-        assert_eq!(b.as_bytes(), br#"GET /\x22a\x5cb\x0d\x0a\x00\xff~ HTTP/1.1"#);
+        escape(&mut b, b"GET /\"a\\b\r\n\x00\xff~\x1b[31m HTTP/1.1");
+        assert_eq!(b.as_bytes(), br#"GET /\x22a\x5cb\x0d\x0a\x00\xff~\x1b[31m HTTP/1.1"#);
+    }
+
+    #[test]
+    fn the_longest_tail_fits_its_room() {
+        let cuts = [None, Some(Cut::Failed(Errno::ADDRNOTAVAIL)), Some(Cut::Failed(Errno::from_raw_os_error(4095))), Some(Cut::Stalled), Some(Cut::Shrank)];
+        for cut in cuts {
+            let mut line = Buf::new();
+            tail(&mut line, 599, u64::MAX, u32::MAX, cut);
+            assert!(line.as_bytes().len() <= TAIL_MAX, "{cut:?}: {}", line.as_bytes().len());
+        }
+    }
+
+    #[test]
+    fn escaped_bytes_are_shortened_to_fit_visibly() {
+        let mut b = Buf::new();
+        escape_within(&mut b, b"abc", 10);
+        assert_eq!(b.as_bytes(), b"abc");
+        let mut b = Buf::new();
+        b.push(&[b'.'; 1000]);
+        escape_within(&mut b, &[0xff; 10], 10);
+        assert_eq!(&b.as_bytes()[1000..], "\\xff\\xff\u{2026}".as_bytes(), "whole escapes only, then the mark");
+        assert_eq!(b.room(), 10 + 3, "the room kept, and what a whole escape could not use");
+        let mut b = Buf::new();
+        escape_within(&mut b, &[b'a'; 2000], 50);
+        assert_eq!(b.room(), 50);
+        assert!(b.as_bytes().ends_with("a\u{2026}".as_bytes()));
     }
 }

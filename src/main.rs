@@ -8,7 +8,7 @@ use forkhttpd::config::{self, Command};
 use forkhttpd::files::{self, Cgi, Site};
 use forkhttpd::log;
 use forkhttpd::stacks::Stacks;
-use forkhttpd::{errno, ids, listener, server, signals, workers};
+use forkhttpd::{errno, ids, listener, server, shared, signals, workers};
 use rustix::io::Errno;
 use rustix::net::sockopt::Timeout;
 
@@ -32,11 +32,23 @@ unsafe fn origin_main(_argc: usize, argv: *mut *mut u8, envp: *mut *mut u8) -> i
             return 2;
         }
     };
+    // With --cgi, DIR's absolute path: the programs' SCRIPT_FILENAME is under it.
+    let mut absolute = [0; files::PATH_MAX];
     let mut site = match config.dir {
         Some(dir) => match files::Path::new().join(&[dir]).ok_or(Errno::NAMETOOLONG).and_then(files::open_root) {
             Ok(root) => {
-                let cgi = config.cgi.map(|prefix| Cgi { prefix, dir, env, port: 0 });
-                Some(Site { root, list: config.list, cgi })
+                let cgi = match config.cgi {
+                    Some(prefix) => match files::absolute(dir, &mut absolute) {
+                        Ok(root) => Some(Cgi { prefix, root, env, port: 0, max_body: config.max_body }),
+                        Err(e) => return fail(2, b"cannot find the absolute path of ", dir, e),
+                    },
+                    None => None,
+                };
+                let shared = match shared::map() {
+                    Ok(shared) => shared,
+                    Err(e) => return fail(1, b"cannot map a shared page for ", dir, e),
+                };
+                Some(Site { root, list: config.list, cgi, shared })
             }
             Err(e) => return fail(2, b"cannot serve ", dir, e),
         },
@@ -57,6 +69,18 @@ unsafe fn origin_main(_argc: usize, argv: *mut *mut u8, envp: *mut *mut u8) -> i
         _ => None,
     };
     signals::install(config.keep_alive > 0);
+    // With --cgi, what a script leaves behind when its connection's child is killed comes
+    // to the parent, which ends it at the stop (see `cgi::process`).
+    if site.as_ref().is_some_and(|site| site.cgi.is_some()) {
+        // Pid 1 stands for "on": rustix passes the pid as prctl's flag.
+        if let Err(e) = rustix::process::set_child_subreaper(Some(rustix::process::Pid::INIT)) {
+            let mut line = Buf::new();
+            line.push(b"forkhttpd: --cgi: cannot become a child subreaper (prctl): ");
+            errno::write(&mut line, e);
+            log::stderr(line.byte(b'\n').as_bytes());
+            return 1;
+        }
+    }
     // With DIR, the slow-reader bound. (Not SO_RCVTIMEO: it would make `accept4` itself
     // a timed call, which SA_RESTART does not restart and which fails every --timeout.)
     let send = [(Timeout::Send, config.timeout)];

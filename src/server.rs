@@ -82,7 +82,7 @@ fn serve(listener: OwnedFd, config: &Config<'_>, site: Option<&Site<'_>>, stacks
     }
     signals::disarm();
     drop(listener);
-    children::finish(Duration::from_secs(config.grace.into()), "requests in flight", config.keep_alive > 0)
+    children::finish(Duration::from_secs(config.grace.into()), "requests in flight", config.keep_alive > 0, config.cgi.is_some())
 }
 
 /// `accept4`: the connection, its peer, and when it was accepted. Out of descriptors or

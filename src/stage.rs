@@ -4,13 +4,15 @@
 //! stage's own file shows them, because they are what the stages teach.
 //!
 //! For 3h, the gateway, also: `-- PROGRAM [ARGS…]` on the command line, `--timeout`,
-//! the program opened at start-up (`openat`, `fstat`), and the request head read whole
+//! the program found at start-up (`openat` of its directory, `newfstatat`, and `getcwd`
+//! when its path is relative), and the request head read whole
 //! (`setsockopt(SO_RCVTIMEO)`, `recvfrom` until the head ends).
 
 use crate::argv::Strings;
 use crate::buf::Buf;
 use crate::config;
 use crate::errno;
+use crate::files::{self, PATH_MAX, Path};
 use crate::http::request::{Head, Message};
 use crate::http::{HEAD_MAX, Status, response};
 use crate::listener;
@@ -229,19 +231,24 @@ pub fn push_num(line: &mut Buf, label: &str, n: i64) {
     line.num(n.unsigned_abs());
 }
 
-/// The gateway's program, opened once at start-up as the article's WSGI server loads
-/// its application once: every request runs this file, whatever happens to the path.
+/// The gateway's program, found once at start-up as the article's WSGI server loads its
+/// application once: every request runs the inode checked then, from its directory.
 pub struct Program {
+    /// The path as given.
     pub path: &'static [u8],
-    /// `O_PATH`: enough to execute, and to `fstat`.
-    pub file: OwnedFd,
-    /// Its directory, the script's working directory.
+    /// Its directory (`O_PATH`): the program's working directory, where it is looked up.
     pub dir: OwnedFd,
+    /// What `cgi::check` found (see `cgi::Script::checked`).
+    pub checked: (u64, u64),
+    /// Its absolute path (`SCRIPT_FILENAME`): `absolute[..absolute_len]`.
+    absolute: [u8; PATH_MAX],
+    absolute_len: usize,
 }
 
 impl Program {
-    /// Opens `path` and its directory (`openat` twice, `fstat`), or exits 2 with one line:
-    /// `webserver3h: cannot run 'x.py': not executable`.
+    /// Opens `path`'s directory (`openat`), checks the program in it (`newfstatat`), and
+    /// takes its absolute path (`getcwd` if `path` is relative), or exits 2 with one line:
+    /// `webserver3h: cannot run 'x.py': not executable (chmod +x it)`.
     pub fn open(name: &str, path: &'static [u8]) -> Program {
         let fail = |why: &[u8], e: Option<Errno>| -> ! {
             let mut line = Buf::new();
@@ -252,18 +259,27 @@ impl Program {
             log::stderr(line.byte(b'\n').as_bytes());
             exit(2)
         };
-        let flags = OFlags::PATH | OFlags::CLOEXEC;
-        let file = openat(CWD, path, flags, Mode::empty()).unwrap_or_else(|e| fail(b"", Some(e)));
-        if let Err((why, e)) = crate::cgi::check(file.as_fd()) {
-            fail(why, e);
-        }
-        let dir = match path.iter().rposition(|&b| b == b'/') {
-            Some(0) => &b"/"[..],
-            Some(slash) => path.get(..slash).unwrap_or(b"."),
-            None => b".",
+        let (dir, base) = match path.iter().rposition(|&b| b == b'/') {
+            Some(slash) => (path.get(..slash.max(1)).unwrap_or(b"/"), path.get(slash + 1..).unwrap_or(b"")),
+            None => (&b"."[..], path),
         };
-        let dir = openat(CWD, dir, flags | OFlags::DIRECTORY, Mode::empty()).unwrap_or_else(|e| fail(b"its directory: ", Some(e)));
-        Program { path, file, dir }
+        let flags = OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC;
+        let dir = openat(CWD, dir, flags, Mode::empty()).unwrap_or_else(|e| fail(b"", Some(e)));
+        let mut entry = Path::new();
+        let checked = match entry.join(&[base]).map(|entry| crate::cgi::check(dir.as_fd(), entry, true)) {
+            Some(Ok(checked)) => checked,
+            Some(Err((_, Some(e)))) => fail(b"", Some(e)),
+            Some(Err((why, None))) => fail(why, None),
+            None => fail(b"", Some(Errno::NAMETOOLONG)),
+        };
+        let mut absolute = [0; PATH_MAX];
+        let absolute_len = files::absolute(path, &mut absolute).unwrap_or_else(|e| fail(b"its absolute path: ", Some(e))).len();
+        Program { path, dir, checked, absolute, absolute_len }
+    }
+
+    /// The program's absolute path.
+    pub fn absolute(&self) -> &[u8] {
+        self.absolute.get(..self.absolute_len).unwrap_or(&[])
     }
 }
 

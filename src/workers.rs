@@ -89,7 +89,7 @@ pub fn run(listener: OwnedFd, config: &Config<'_>, site: Option<&Site>) -> i32 {
     }
     let _ = shutdown(&listener, Shutdown::Read);
     drop(listener);
-    children::finish(Duration::from_secs(config.grace.into()), "workers", config.keep_alive > 0)
+    children::finish(Duration::from_secs(config.grace.into()), "workers", config.keep_alive > 0, config.cgi.is_some())
 }
 
 /// A worker: accept, serve, close, until the listening socket is shut down.

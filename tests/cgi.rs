@@ -318,10 +318,10 @@ fn a_client_that_stops_reading_does_not_hold_the_script() {
 
 #[test]
 fn requests_the_gateway_refuses() {
-    // A chunked body: the script is promised a CONTENT_LENGTH.
+    // A transfer coding other than chunked (RFC 9112 §6.1).
     let server = app(&[]);
-    let response = server.exchange_open(b"POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n");
-    assert!(split(&response).0.starts_with("HTTP/1.1 411 Length Required\r\n"));
+    let response = server.exchange_open(b"POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n");
+    assert!(split(&response).0.starts_with("HTTP/1.1 501 Not Implemented\r\n"));
     let response = server.exchange_open(b"GET /%zz HTTP/1.1\r\nHost: a\r\n\r\n");
     assert!(split(&response).0.starts_with("HTTP/1.1 400 Bad Request\r\n"));
     drop(server);
@@ -386,10 +386,21 @@ fn site_tree() -> common::TempDir {
 
 /// forkhttpd `--cgi /cgi-bin/` serving `dir`, its PATH with the real python3 first.
 fn forkhttpd_cgi(dir: &Path, options: &[&str]) -> Server {
+    Server::spawn(forkhttpd_cgi_command(dir, options))
+}
+
+fn forkhttpd_cgi_command(dir: &Path, options: &[&str]) -> Command {
     let mut cmd = Command::new(bin("forkhttpd"));
     cmd.args(["--port", "0", "--bind", "127.0.0.1", "--cgi", "/cgi-bin/"]).args(options).arg(dir);
     cmd.env("PATH", std::env::join_paths([python_dir()].into_iter().chain(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()))).unwrap());
-    Server::spawn(cmd)
+    cmd
+}
+
+/// An executable script at `path`.
+fn script(path: &Path, text: &str) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::write(path, text).unwrap();
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
 }
 
 #[test]
@@ -426,7 +437,7 @@ fn forkhttpd_runs_scripts_beside_static_files() {
     let (head, body) = post("/cgi-bin/app.py/echo");
     assert!(head.starts_with("HTTP/1.1 200 OK\r\n") && body == b"hello", "{head}");
     let (head, _) = post("/index.html");
-    assert!(head.starts_with("HTTP/1.1 405 ") && head.contains("\r\nAllow: GET, HEAD\r\n"), "{head}");
+    assert!(head.starts_with("HTTP/1.1 405 ") && head.contains("\r\nAllow: GET, HEAD, OPTIONS\r\n"), "{head}");
     let log = server.wait_log(5);
     assert!(log.iter().any(|l| l.contains("\"GET /cgi-bin/app.py/hello HTTP/1.1\" 200 44 pid=")), "{log:#?}");
 }
@@ -495,4 +506,203 @@ fn the_example_site() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("/cgi-bin/hello.py"));
     let out = Command::new("curl").args(["-sS", &format!("{url}/cgi-bin/hello.sh")]).output().unwrap();
     assert!(out.status.success() && !out.stdout.is_empty(), "{out:?}");
+}
+
+// What the trust review found (issue 15): each test failed before its fix.
+
+/// A CGI program starts with descriptors 0, 1 and 2 and no other: not the listening
+/// socket (under --workers a script that found it could accept the next client's
+/// connection), not the script's own descriptor, not what the server's launcher left open
+/// without close-on-exec.
+#[test]
+fn a_script_starts_with_exactly_stdin_stdout_and_stderr() {
+    use std::os::fd::AsRawFd;
+    use std::os::unix::process::CommandExt;
+    let tree = site_tree();
+    let www = tree.path().join("www");
+    let leaked = std::fs::File::open(root().join("Cargo.toml")).unwrap();
+    let fd = leaked.as_raw_fd();
+    for mode in [&[][..], &["-w", "2"], &["-w", "1", "--keep-alive", "0"]] {
+        let mut cmd = forkhttpd_cgi_command(&www, mode);
+        // SAFETY: between fork and exec, one fcntl on a descriptor this process owns.
+        unsafe {
+            cmd.pre_exec(move || {
+                let fd = rustix::fd::BorrowedFd::borrow_raw(fd);
+                rustix::io::fcntl_setfd(fd, rustix::io::FdFlags::empty()).map_err(|e| std::io::Error::from_raw_os_error(e.raw_os_error()))
+            });
+        }
+        let server = Server::spawn(cmd);
+        for _ in 0..2 {
+            let (head, body) = get(&server, "/cgi-bin/app.py/fds", "");
+            assert!(head.starts_with("HTTP/1.1 200 OK\r\n"), "{head}");
+            let fds = String::from_utf8(body).unwrap();
+            let numbers: Vec<&str> = fds.lines().map(|l| l.split('=').next().unwrap()).collect();
+            assert_eq!(numbers, ["0", "1", "2"], "{mode:?}: the script started with\n{fds}");
+            assert!(fds.lines().nth(1).unwrap().starts_with("1=pipe:"), "{fds}");
+        }
+    }
+    drop(leaked);
+}
+
+/// A script that double-forks a daemon (setsid: out of its process group) does not leave
+/// it running: not after the response, and not when the grace period kills the request.
+#[test]
+fn a_daemon_a_script_starts_is_killed_with_it() {
+    let tree = site_tree();
+    let www = tree.path().join("www");
+    let server = forkhttpd_cgi(&www, &[]);
+    let pidfile = tree.path().join("daemon.pid");
+    let (head, body) = get(&server, &format!("/cgi-bin/app.py/daemon?pidfile={}", pidfile.display()), "");
+    assert_eq!(body, b"daemon started\n", "{head}");
+    let daemon = pid_in(&pidfile);
+    wait_for(Duration::from_secs(5), || !alive(daemon));
+
+    // A request still running at the stop: the grace period SIGKILLs the connection's
+    // child, and the daemon, adopted by the server, goes too.
+    let mut server = forkhttpd_cgi(&www, &["--grace", "1"]);
+    let pidfile = tree.path().join("daemon2.pid");
+    let mut s = server.connect();
+    s.write_all(format!("GET /cgi-bin/app.py/daemon?pidfile={}&hang HTTP/1.1\r\nHost: a\r\n\r\n", pidfile.display()).as_bytes()).unwrap();
+    let daemon = pid_in(&pidfile);
+    assert!(alive(daemon));
+    server.signal(common::Signal::TERM);
+    assert_eq!(server.wait_exit(Duration::from_secs(5)).code(), Some(0));
+    wait_for(Duration::from_secs(2), || !alive(daemon));
+}
+
+/// A script finds itself: its path names it (`$0`, `sys.argv[0]`, `__file__`), so the
+/// files beside it are found; SCRIPT_FILENAME and PATH_TRANSLATED are absolute (here with
+/// a relative DIR); REDIRECT_STATUS is 200, as Apache and lighttpd pass it.
+#[test]
+fn a_script_finds_itself_and_the_files_beside_it() {
+    let tree = site_tree();
+    let www = tree.path().join("www");
+    std::fs::write(www.join("cgi-bin/beside.txt"), "next to the script\n").unwrap();
+    script(&www.join("cgi-bin/self.sh"), "#!/bin/sh\nprintf 'Content-Type: text/plain\\n\\n'\ncd \"$(dirname \"$0\")\" && cat beside.txt\n");
+    let mut cmd = forkhttpd_cgi_command(Path::new("www"), &[]);
+    cmd.current_dir(tree.path());
+    let server = Server::spawn(cmd);
+    let cgi_bin = www.join("cgi-bin").canonicalize().unwrap();
+
+    let (head, body) = get(&server, "/cgi-bin/app.py/self", "");
+    let lines = env_of(&body);
+    assert!(lines.contains(&"BESIDE=next to the script".to_string()), "{head}\n{lines:#?}");
+    assert!(lines.contains(&format!("HERE={}", cgi_bin.display())), "{lines:#?}");
+    assert!(!lines.iter().any(|l| l.contains("/dev/fd/") || l.contains("/proc/")), "{lines:#?}");
+
+    let (_, body) = get(&server, "/cgi-bin/self.sh", "");
+    assert_eq!(body, b"next to the script\n");
+
+    let (_, body) = get(&server, "/cgi-bin/app.py/env/x", "");
+    let env = env_of(&body);
+    let abs = tree.path().canonicalize().unwrap().join("www");
+    for expected in [
+        format!("SCRIPT_FILENAME={}/cgi-bin/app.py", abs.display()),
+        format!("PATH_TRANSLATED={}/env/x", abs.display()),
+        "REDIRECT_STATUS=200".to_string(),
+    ] {
+        assert!(env.contains(&expected), "{expected} missing in {env:#?}");
+    }
+}
+
+/// php-cgi, the most used CGI program, renders a page (it needs SCRIPT_FILENAME and
+/// REDIRECT_STATUS; `make test` installs it).
+#[test]
+fn php_cgi_renders_a_page() {
+    let php = Path::new("/usr/bin/php-cgi");
+    assert!(php.exists(), "{} is missing: make test installs it (apt-get install php-cgi)", php.display());
+    let tree = site_tree();
+    let www = tree.path().join("www");
+    script(&www.join("cgi-bin/hello.php"), "#!/usr/bin/php-cgi\n<?php header('X-Powered: php'); echo 'Hello from PHP, ', basename(__FILE__), ' in ', basename(__DIR__), \", q=\", $_GET['q'], \"\\n\"; ?>\n");
+    let server = forkhttpd_cgi(&www, &[]);
+    let (head, body) = get(&server, "/cgi-bin/hello.php?q=42", "");
+    assert!(head.starts_with("HTTP/1.1 200 OK\r\n") && head.contains("\r\nX-Powered: php\r\n"), "{head}\n{}", String::from_utf8_lossy(&body));
+    assert_eq!(String::from_utf8_lossy(&body), "Hello from PHP, hello.php in cgi-bin, q=42\n");
+}
+
+/// A chunked request body (`curl -T -`, Go's and Python's clients for bodies of unknown
+/// length) reaches the script whole, with its CONTENT_LENGTH; over --max-body it is 413.
+#[test]
+fn a_chunked_body_is_decoded_for_the_script() {
+    let tree = site_tree();
+    let server = forkhttpd_cgi(&tree.path().join("www"), &["--max-body", "100000"]);
+    let data: Vec<u8> = (0..70_000u32).map(|i| (i % 251) as u8).collect();
+    let url = format!("http://127.0.0.1:{}/cgi-bin/app.py/echo", server.port);
+    let mut curl = Command::new("curl")
+        .args(["-sS", "-T", "-", "-o", "-", "-w", "\n%{http_code}", &url])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    curl.stdin.take().unwrap().write_all(&data).unwrap();
+    let out = curl.wait_with_output().unwrap();
+    assert!(out.stdout.ends_with(b"\n200"), "{:?}", String::from_utf8_lossy(&out.stdout[out.stdout.len().saturating_sub(200)..]));
+    assert!(out.stdout[..out.stdout.len() - 4] == data[..], "the body came back changed ({} bytes)", out.stdout.len() - 4);
+
+    // By hand: chunk extensions and a trailer; then too much, and a malformed size.
+    let raw = b"POST /cgi-bin/app.py/echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n\
+                5;ext=1\r\nhello\r\n6\r\n world\r\n0\r\nX-Trailer: t\r\n\r\n";
+    let (head, body) = split(&server.exchange_open(raw));
+    assert!(head.starts_with("HTTP/1.1 200 OK\r\n"), "{head}");
+    assert_eq!(body, b"hello world");
+    let raw = b"POST /cgi-bin/app.py/env HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\nb\r\nhello world\r\n0\r\n\r\n";
+    let env = env_of(&split(&server.exchange_open(raw)).1);
+    assert!(env.contains(&"CONTENT_LENGTH=11".to_string()), "{env:#?}");
+    assert!(!env.iter().any(|l| l.starts_with("HTTP_TRANSFER_ENCODING")), "the script sees a plain body: {env:#?}");
+    let mut big = b"POST /cgi-bin/app.py/echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
+    for _ in 0..30 {
+        big.extend_from_slice(b"1000\r\n");
+        big.extend_from_slice(&[b'x'; 0x1000]);
+        big.extend_from_slice(b"\r\n");
+    }
+    big.extend_from_slice(b"0\r\n\r\n");
+    let (head, _) = split(&server.exchange_open(&big));
+    assert!(head.starts_with("HTTP/1.1 413 Content Too Large\r\n"), "{head}");
+    let bad = b"POST /cgi-bin/app.py/echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n";
+    let (head, _) = split(&server.exchange_open(bad));
+    assert!(head.starts_with("HTTP/1.1 400 Bad Request\r\n"), "{head}");
+}
+
+/// A script's long `Status:` line: the head goes out whole, `Date` and its end included.
+#[test]
+fn a_long_status_line_is_sent_whole() {
+    let tree = site_tree();
+    let www = tree.path().join("www");
+    let reason = "x".repeat(1100);
+    script(&www.join("cgi-bin/status.sh"), &format!("#!/bin/sh\nprintf 'Status: 299 {reason}\\nContent-Type: text/plain\\n\\nbody\\n'\n"));
+    let server = forkhttpd_cgi(&www, &[]);
+    let (head, body) = get(&server, "/cgi-bin/status.sh", "");
+    assert!(head.starts_with(&format!("HTTP/1.1 299 {reason}\r\nDate: ")), "{head}");
+    assert!(head.contains("\r\nContent-Type: text/plain\r\n") && head.ends_with("\r\nConnection: close"), "{head}");
+    assert_eq!(body, b"body\n");
+}
+
+/// Request bytes in an event line are escaped: a decoded script name with a newline and
+/// an ANSI escape cannot forge a line or colour the operator's terminal.
+#[test]
+fn a_script_name_cannot_forge_an_event_line() {
+    let tree = site_tree();
+    let server = forkhttpd_cgi(&tree.path().join("www"), &[]);
+    let (head, _) = get(&server, "/cgi-bin/x%0aforkhttpd:%20child%201%20killed%20by%20signal%209%20(SIGKILL)%1b[31m%0d", "");
+    assert!(head.starts_with("HTTP/1.1 404 "), "{head}");
+    let event = server.wait_event("cannot open");
+    assert_eq!(event, r"forkhttpd: x\x0aforkhttpd: child 1 killed by signal 9 (SIGKILL)\x1b[31m\x0d: cannot open: no such file or directory (ENOENT): 404");
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(server.events().len(), 1, "{:#?}", server.events());
+}
+
+/// With --cgi, a `.gz` twin with an execute bit is a program's bytes: never sent, not even
+/// for its sibling's name.
+#[test]
+fn an_executable_gz_twin_is_not_served() {
+    let tree = site_tree();
+    let www = tree.path().join("www");
+    std::fs::write(www.join("tool.txt"), "plain text\n").unwrap();
+    script(&www.join("tool.txt.gz"), "#!/bin/sh\necho SECRET-TWIN\n");
+    let server = forkhttpd_cgi(&www, &[]);
+    let (head, body) = get(&server, "/tool.txt", "Accept-Encoding: gzip\r\n");
+    assert!(head.starts_with("HTTP/1.1 200 OK\r\n") && !head.contains("Content-Encoding"), "{head}");
+    assert_eq!(body, b"plain text\n");
+    let (head, _) = get(&server, "/tool.txt.gz", "");
+    assert!(head.starts_with("HTTP/1.1 403 "), "{head}");
 }

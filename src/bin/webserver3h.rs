@@ -10,6 +10,7 @@ use core::time::Duration;
 use forkhttpd::argv::Strings;
 use forkhttpd::cgi::{self, Request, Script, Server};
 use forkhttpd::clock;
+use forkhttpd::config::DEFAULT_MAX_BODY;
 use forkhttpd::http::request::Message;
 use forkhttpd::http::{HEAD_MAX, Status, response, target};
 use forkhttpd::signals::{self, Flags, Signal};
@@ -61,11 +62,12 @@ fn handle_request(client_connection: &OwnedFd, client_address: Option<&SocketAdd
         response::write(&mut out, Status::BadRequest, false, response::CLOSE, clock::unix_seconds());
         return stage::sendall(client_connection, out.as_bytes());
     };
-    let script = Script { file: gateway.program.file.as_fd(), dir: gateway.program.dir.as_fd(), name: gateway.program.path, args: Some(gateway.args) };
+    let program = &gateway.program;
+    let script = Script { dir: program.dir.as_fd(), name: program.path, checked: program.checked, follow: true, filename: &[program.absolute()], args: Some(gateway.args) };
     let query = target.query.unwrap_or(b"");
     let request = Request { message: &message, received: request, script_name: b"", path_info: target.path, query, peer: client_address };
     let timeout = Duration::from_secs(gateway.timeout.into());
-    let server = Server { env: gateway.env, port: gateway.port, document_root: None, deadline, timeout };
+    let server = Server { env: gateway.env, port: gateway.port, document_root: None, max_body: DEFAULT_MAX_BODY, deadline, timeout };
     cgi::serve(client_connection, &script, &request, &server);
 }
 

@@ -5,14 +5,19 @@
 //! The variables, in this order:
 //! - the meta-variables: `GATEWAY_INTERFACE=CGI/1.1`, `SERVER_SOFTWARE=forkhttpd/VERSION`,
 //!   `SERVER_NAME` (the `Host` without its port, else the local address), `SERVER_PORT`,
-//!   `SERVER_PROTOCOL`, `REQUEST_METHOD`, `SCRIPT_NAME`, `PATH_INFO`, `PATH_TRANSLATED`
-//!   (only when `PATH_INFO` is not empty and there is a document root), `QUERY_STRING`
-//!   (as received, empty if none), `REMOTE_ADDR`, `REMOTE_PORT`, `CONTENT_LENGTH` (when
-//!   the request has a body);
+//!   `SERVER_PROTOCOL`, `REQUEST_METHOD`, `SCRIPT_NAME`, `SCRIPT_FILENAME` (the program's
+//!   absolute path, as Apache, lighttpd and nginx give it: php-cgi needs it),
+//!   `DOCUMENT_ROOT` (absolute, when there is one), `PATH_INFO`, `PATH_TRANSLATED`
+//!   (absolute; only when `PATH_INFO` is not empty and there is a document root),
+//!   `QUERY_STRING` (as received, empty if none), `REMOTE_ADDR`, `REMOTE_PORT`,
+//!   `CONTENT_LENGTH` (when the request has a body, also a chunked one, which the
+//!   program gets decoded), `REDIRECT_STATUS=200` (as Apache and lighttpd pass it:
+//!   php-cgi's default `cgi.force_redirect` refuses a request without it);
 //! - in the order of the request's headers, `CONTENT_TYPE` from the first
 //!   `Content-Type`, and `HTTP_NAME` for each header `Name` (upper case, `-` as `_`),
 //!   repeated headers joined with `, ` (`Cookie`s with `; `, RFC 9113 §8.2.3). Not: `Content-Type`
-//!   and `Content-Length` (they have their own), `Proxy` (httpoxy: `HTTP_PROXY` is the
+//!   and `Content-Length` (they have their own), `Transfer-Encoding` (the program gets
+//!   the body decoded, with its length), `Proxy` (httpoxy: `HTTP_PROXY` is the
 //!   proxy setting of many HTTP libraries, and a client must not choose it), and names
 //!   with bytes other than letters, digits and `-` (`X_Forwarded_For` would pass for
 //!   `X-Forwarded-For`; Apache drops them too). `Authorization` is passed: forkhttpd
@@ -21,6 +26,7 @@
 //!   the names above and any `HTTP_*`, which only the request may set.
 
 use crate::buf::{Buf, split};
+use core::ffi::CStr;
 use crate::http::request::{Message, is};
 
 /// Bytes for all the strings, NULs included: room for a full request head (8 KiB) and a
@@ -32,9 +38,9 @@ pub const ENTRIES: usize = 512;
 
 /// Names the server sets (RFC 3875 §4.1, and `REMOTE_PORT`), or that it must not let the
 /// server's own environment set (`AUTH_TYPE`, `REMOTE_USER`: nobody was authenticated).
-const CGI_NAMES: &str = "AUTH_TYPE CONTENT_LENGTH CONTENT_TYPE GATEWAY_INTERFACE PATH_INFO PATH_TRANSLATED \
-    QUERY_STRING REMOTE_ADDR REMOTE_HOST REMOTE_IDENT REMOTE_PORT REMOTE_USER REQUEST_METHOD SCRIPT_NAME \
-    SERVER_NAME SERVER_PORT SERVER_PROTOCOL SERVER_SOFTWARE";
+const CGI_NAMES: &str = "AUTH_TYPE CONTENT_LENGTH CONTENT_TYPE DOCUMENT_ROOT GATEWAY_INTERFACE PATH_INFO \
+    PATH_TRANSLATED QUERY_STRING REDIRECT_STATUS REMOTE_ADDR REMOTE_HOST REMOTE_IDENT REMOTE_PORT REMOTE_USER \
+    REQUEST_METHOD SCRIPT_FILENAME SCRIPT_NAME SERVER_NAME SERVER_PORT SERVER_PROTOCOL SERVER_SOFTWARE";
 
 /// The region is full: the request earns 431.
 #[derive(Debug, PartialEq, Eq)]
@@ -112,6 +118,15 @@ impl Block {
         self.argc = self.count;
     }
 
+    /// The first string, NUL included: the program's path, `argv[0]`.
+    pub fn program(&self) -> &CStr {
+        match self.bytes.iter().position(|&b| b == 0).and_then(|nul| self.bytes.get(..=nul)) {
+            // SAFETY: the slice ends with its first NUL, so it has no other.
+            Some(first) if self.count > 0 => unsafe { CStr::from_bytes_with_nul_unchecked(first) },
+            _ => c"",
+        }
+    }
+
     /// Every string, without its NUL: the arguments, then the variables.
     pub fn strings(&self) -> impl Iterator<Item = &[u8]> {
         let bytes = self.bytes.get(..self.len).unwrap_or(&[]);
@@ -143,8 +158,11 @@ pub struct Vars<'a> {
     pub server_name: &'a [u8],
     pub server_port: u16,
     pub script_name: &'a [u8],
+    /// `SCRIPT_FILENAME`, in pieces (the absolute directory, the name).
+    pub script_filename: &'a [&'a [u8]],
     pub path_info: &'a [u8],
     pub query: &'a [u8],
+    /// Absolute: `DOCUMENT_ROOT`, and what `PATH_TRANSLATED` is under.
     pub document_root: Option<&'a [u8]>,
     /// `REMOTE_ADDR` as text, and `REMOTE_PORT`.
     pub remote: Option<(&'a [u8], u16)>,
@@ -166,6 +184,15 @@ pub fn build<'e>(
     block.add(b"SERVER_PROTOCOL=HTTP/1.", if message.minor == 0 { b"0" } else { b"1" })?;
     block.add(b"REQUEST_METHOD=", message.method)?;
     block.add(b"SCRIPT_NAME=", vars.script_name)?;
+    block.begin()?;
+    block.put(b"SCRIPT_FILENAME=")?;
+    for piece in vars.script_filename {
+        block.put(piece)?;
+    }
+    block.end()?;
+    if let Some(root) = vars.document_root {
+        block.add(b"DOCUMENT_ROOT=", root)?;
+    }
     block.add(b"PATH_INFO=", vars.path_info)?;
     if let (Some(root), false) = (vars.document_root, vars.path_info.is_empty()) {
         block.begin()?;
@@ -182,13 +209,14 @@ pub fn build<'e>(
     if vars.length > 0 {
         block.add_number(b"CONTENT_LENGTH=", vars.length)?;
     }
+    block.add(b"REDIRECT_STATUS=200", b"")?;
     let mut content_type = false;
     for (i, (name, value)) in message.fields().enumerate() {
         if is(name, b"content-type") && !content_type {
             block.add(b"CONTENT_TYPE=", value)?;
             content_type = true;
         }
-        let own = is(name, b"content-type") || is(name, b"content-length") || is(name, b"proxy");
+        let own = is(name, b"content-type") || is(name, b"content-length") || is(name, b"transfer-encoding") || is(name, b"proxy");
         if own || !name.iter().all(|&b| b.is_ascii_alphanumeric() || b == b'-') {
             continue;
         }
@@ -258,6 +286,7 @@ mod tests {
             server_name: b"localhost",
             server_port: 8888,
             script_name: b"/cgi-bin/app",
+            script_filename: &[b"/srv/www/cgi-bin/", b"app"],
             path_info: b"/a b",
             query: b"x=1&y=%20",
             document_root: Some(b"/srv/www/"),
@@ -290,12 +319,15 @@ mod tests {
                 "SERVER_PROTOCOL=HTTP/1.1",
                 "REQUEST_METHOD=POST",
                 "SCRIPT_NAME=/cgi-bin/app",
+                "SCRIPT_FILENAME=/srv/www/cgi-bin/app",
+                "DOCUMENT_ROOT=/srv/www/",
                 "PATH_INFO=/a b",
                 "PATH_TRANSLATED=/srv/www/a b",
                 "QUERY_STRING=x=1&y=%20",
                 "REMOTE_ADDR=127.0.0.1",
                 "REMOTE_PORT=40000",
                 "CONTENT_LENGTH=5",
+                "REDIRECT_STATUS=200",
                 "HTTP_HOST=localhost:8888",
                 "CONTENT_TYPE=text/plain",
             ]

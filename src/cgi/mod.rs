@@ -2,38 +2,45 @@
 //! Unix servers always ran applications: it forks, the new process executes the script
 //! with the request in its environment and the body on its stdin, and what the script
 //! writes on its stdout becomes the response. A WSGI application runs that way through
-//! Python's `wsgiref.handlers.CGIHandler`.
+//! Python's `wsgiref.handlers.CGIHandler`; php-cgi and Perl scripts run as they do under
+//! Apache.
 //!
-//! [`serve`] does it all, for forkhttpd's child (a script it opened beneath its root)
+//! [`serve`] does it all, for forkhttpd's child (a script it found beneath its root)
 //! and for webserver3h (one program for every request):
 //! - `env`: the argument list and environment, in a fixed region (no allocator);
-//! - `process`: the pipes, the fork, the exec, and at the end the kill and the reap;
+//! - `spool`: a chunked request body, decoded into an anonymous file before the script
+//!   starts;
+//! - `process`: the pipes, the fork, the exec, and at the end the kill and the reap of
+//!   the script and of whatever it left;
 //! - `relay`: the `poll(2)` loop between the client and the script;
 //! - [`crate::http::cgi`]: the script's header block, parsed, and the response head.
 //!
 //! Responses: the script's status and fields, with `Date` and `Connection: close`, then
 //! its body as it writes it (`Content-Length` when it gave one, else the close ends the
-//! body; HEAD gets the head only). Errors, each also a one-line event on stderr naming
-//! the script: a chunked request body 411 (only `Content-Length` bodies are passed on),
-//! an environment that does not fit 431, no pipe or process 503, output that ends before
-//! a complete header block or a malformed block 502, no header block within the deadline
-//! 504 (408 if the client is still sending the body then); a client that goes away ends
-//! the script. In every case, when `serve` returns, the script's process group has been
-//! SIGKILLed and the script reaped: no script process is left running or unreaped.
+//! body; HEAD gets the head only). The request's errors: a body over `--max-body` 413,
+//! a malformed chunked body 400, a transfer coding other than `chunked` 501, a chunked
+//! body not complete within the deadline 408. The script's, each also a one-line event
+//! on stderr naming the script: an environment that does not fit 431, no pipe or process
+//! 503, output that ends before a complete header block or a malformed block 502, no
+//! header block within the deadline 504 (408 if the client is still sending the body
+//! then); a client that goes away ends the script. In every case, when `serve` returns,
+//! the script's process group has been SIGKILLed, the script reaped, and every process
+//! it left elsewhere killed and reaped: no process started for the request outlives it.
 //!
 //! What the caller must have done: SIGPIPE ignored (the body is written to a pipe the
-//! script may have closed); every descriptor other than `conn` close-on-exec (the
-//! script inherits no other; `conn` is made close-on-exec in the script's process);
-//! `SO_SNDTIMEO` on `conn` (forkhttpd and webserver3h set it on the listening socket),
-//! or a client that stops reading holds the child and its script until it reads again.
-//! `serve` resets SIGCHLD to its default action in the calling process: an inherited
-//! reaper (`wait4(-1)`, forkhttpd's and 3g's) would take the script's exit status from
-//! it. Syscalls of its own: `rt_sigaction(SIGCHLD)`; `getsockname` only for a request
-//! without `Host`; the rest are `process`'s and `relay`'s.
+//! script may have closed); `SO_SNDTIMEO` on `conn` (forkhttpd and webserver3h set it on
+//! the listening socket), or a client that stops reading holds the child and its script
+//! until it reads again. The script gets descriptors 0, 1 and 2 only, whatever the
+//! caller has open. `serve` resets SIGCHLD to its default action in the calling
+//! process: an inherited reaper (`wait4(-1)`, forkhttpd's and 3g's) would take the
+//! script's exit status from it. Syscalls of its own: `rt_sigaction(SIGCHLD)`;
+//! `getsockname` only for a request without `Host`; the rest are `spool`'s, `process`'s
+//! and `relay`'s.
 
 pub mod env;
 pub mod process;
 mod relay;
+mod spool;
 
 use crate::addr;
 use crate::argv::Strings;
@@ -46,24 +53,36 @@ use core::net::SocketAddr;
 use core::time::Duration;
 use env::{Block, Vars};
 use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
-use rustix::fs::{FileType, fstat};
+use core::ffi::CStr;
+use rustix::fs::{AtFlags, FileType, statat};
 use rustix::io::Errno;
 use rustix::process::Signal;
 
-/// What to run.
+/// What to run: the entry `name` of the directory `dir`, checked by [`check`], executed
+/// as `./NAME` from `dir` (its working directory), so that the program finds itself and
+/// what lies beside it, and the directory that was checked is the one whose entry runs.
 pub struct Script<'a> {
-    /// The program, opened by the caller (`O_PATH` is enough, and `O_CLOEXEC` is right:
-    /// only the script's process clears it). It is executed with `execveat(file, "",
-    /// AT_EMPTY_PATH)`, so what runs is what was opened and checked, whatever happens
-    /// to the path meanwhile. A `#!` script's interpreter reads it as `/dev/fd/N`: it
-    /// must be readable, and /proc mounted.
-    pub file: BorrowedFd<'a>,
-    /// Its directory, the script's working directory (`O_PATH | O_DIRECTORY`).
+    /// The program's directory (`O_PATH | O_DIRECTORY`), opened by the caller.
     pub dir: BorrowedFd<'a>,
-    /// `argv[0]`, and the name the event lines give.
+    /// The program as the event lines name it: its entry in `dir` (forkhttpd), or the
+    /// path whose last segment that entry is (webserver3h: the path as given).
     pub name: &'a [u8],
+    /// What [`check`] found there (`st_dev`, `st_ino`): the exec must find the same.
+    pub checked: (u64, u64),
+    /// Whether a symlink entry is followed: webserver3h's operator names the program;
+    /// forkhttpd checks the entry itself, so a symlink there is refused (`AT_SYMLINK_NOFOLLOW`).
+    pub follow: bool,
+    /// `SCRIPT_FILENAME`, the program's absolute path, in pieces.
+    pub filename: &'a [&'a [u8]],
     /// More arguments (webserver3h's `ARGS`); forkhttpd passes none.
     pub args: Option<Strings>,
+}
+
+impl Script<'_> {
+    /// The program's entry in `dir`: the last segment of `name`.
+    pub fn entry(&self) -> &[u8] {
+        self.name.rsplit(|&b| b == b'/').next().unwrap_or(self.name)
+    }
 }
 
 /// What the client asked.
@@ -89,8 +108,11 @@ pub struct Server<'a> {
     pub env: Strings,
     /// `SERVER_PORT`: the port the server listens on.
     pub port: u16,
-    /// The directory `PATH_INFO` is translated under (`PATH_TRANSLATED`), if any.
+    /// The directory `PATH_INFO` is translated under (`PATH_TRANSLATED`), absolute, if
+    /// any.
     pub document_root: Option<&'a [u8]>,
+    /// The most a request body may be (`--max-body`): a longer one is 413.
+    pub max_body: u64,
     /// Monotonic time (`clock::monotonic`) by which the script's header block must be
     /// complete: the connection's deadline.
     pub deadline: Duration,
@@ -113,28 +135,38 @@ pub struct Outcome {
     pub unread: bool,
 }
 
-/// Whether the opened `file` may run as a script: a regular file with an execute bit
-/// (`fstat`). Else why not, for a one-line message: forkhttpd answers 403, webserver3h
-/// does not start. (Whether this user may execute it, `execveat` alone knows: EACCES
-/// there is a 502.)
-pub fn check(file: BorrowedFd<'_>) -> Result<(), (&'static [u8], Option<Errno>)> {
-    let stat = fstat(file).map_err(|e| (&b"fstat: "[..], Some(e)))?;
-    if FileType::from_raw_mode(stat.st_mode) != FileType::RegularFile {
-        return Err((b"not a regular file", None));
+/// Whether the entry `name` of `dir` may run as a script (`newfstatat`): a regular file
+/// with an execute bit (a symlink is no regular file unless `follow`). Returns what the
+/// exec must find there again (see [`Script::checked`]); else why not, for a one-line
+/// message: forkhttpd answers 404 or 403, webserver3h does not start. (Whether this user
+/// may execute it, `execveat` alone knows: EACCES there is a 502.)
+pub fn check(dir: BorrowedFd<'_>, name: &CStr, follow: bool) -> Result<(u64, u64), (&'static [u8], Option<Errno>)> {
+    let flags = if follow { AtFlags::empty() } else { AtFlags::SYMLINK_NOFOLLOW };
+    let stat = statat(dir, name, flags).map_err(|e| (&b"cannot open: "[..], Some(e)))?;
+    match FileType::from_raw_mode(stat.st_mode) {
+        FileType::RegularFile if stat.st_mode & 0o111 != 0 => Ok((stat.st_dev, stat.st_ino)),
+        FileType::RegularFile => Err((b"not executable (chmod +x it)", None)),
+        FileType::Symlink => Err((b"a symlink: only a program itself runs", None)),
+        _ => Err((b"not a regular file", None)),
     }
-    if stat.st_mode & 0o111 == 0 {
-        return Err((b"not executable (chmod +x it)", None));
-    }
-    Ok(())
 }
 
 /// Runs `script` for `request` on `conn` and relays its response; returns once the
-/// script's process group is killed and the script reaped.
+/// script's process group is killed, the script reaped, and whatever it left ended.
 pub fn serve(conn: &OwnedFd, script: &Script<'_>, request: &Request<'_>, server: &Server<'_>) -> Outcome {
     let message = request.message;
     let head_only = message.method == b"HEAD";
-    let length = match body_length(message) {
-        Ok(length) => length,
+    let after_head = request.received.get(message.len..).unwrap_or(&[]);
+    // A chunked body is read whole first, into an anonymous file: the script is
+    // promised a CONTENT_LENGTH.
+    let (length, mut spooled) = match body(message) {
+        Ok(Body::Length(n)) if n > server.max_body => return respond(conn, Status::ContentTooLarge, head_only, true),
+        Ok(Body::Length(n)) => (n, None),
+        Ok(Body::Chunked) => match spool::read(conn, after_head, server) {
+            Ok((file, n)) => (n, Some(file)),
+            Err(Some(status)) => return respond(conn, status, head_only, true),
+            Err(None) => return Outcome { status: 0, bytes: 0, cut: None, unread: false },
+        },
         Err(status) => return respond(conn, status, head_only, true),
     };
     let mut local = Buf::new();
@@ -157,6 +189,7 @@ pub fn serve(conn: &OwnedFd, script: &Script<'_>, request: &Request<'_>, server:
         server_name,
         server_port: server.port,
         script_name: request.script_name,
+        script_filename: script.filename,
         path_info: request.path_info,
         query: request.query,
         document_root: server.document_root,
@@ -165,7 +198,8 @@ pub fn serve(conn: &OwnedFd, script: &Script<'_>, request: &Request<'_>, server:
     };
     let mut block = Block::new();
     let built = (|| {
-        block.add(script.name, b"")?;
+        // argv[0], and the path the program runs by: `./NAME` (see `Script`).
+        block.add(b"./", script.entry())?;
         for arg in script.args.into_iter().flatten() {
             block.add(arg, b"")?;
         }
@@ -180,7 +214,7 @@ pub fn serve(conn: &OwnedFd, script: &Script<'_>, request: &Request<'_>, server:
     }
     // The script's exit is this process's to collect, not an inherited reaper's.
     let _ = process::default_action(Signal::CHILD);
-    let mut running = match process::spawn(script, &block, conn.as_fd()) {
+    let mut running = match process::spawn(script, &block, spooled.as_ref().map(AsFd::as_fd)) {
         Ok(running) => running,
         Err((step, e)) => {
             process::event(script.name, &mut |line| {
@@ -191,31 +225,45 @@ pub fn serve(conn: &OwnedFd, script: &Script<'_>, request: &Request<'_>, server:
             return respond(conn, Status::ServiceUnavailable, head_only, true);
         }
     };
-    let after_head = request.received.get(message.len..).unwrap_or(&[]);
-    let early = after_head.get(..usize::try_from(length).unwrap_or(usize::MAX)).unwrap_or(after_head);
+    // With a spooled body the script has it all (its stdin is the file: ours closes);
+    // else the part that came with the head goes first, then the rest as it comes.
+    let whole = spooled.take().is_some();
+    let early = match whole {
+        true => &[][..],
+        false => after_head.get(..usize::try_from(length).unwrap_or(usize::MAX)).unwrap_or(after_head),
+    };
     let mut relay = relay::Relay {
         conn,
         name: script.name,
         head_only,
-        body_left: length - early.len() as u64,
+        body_left: if whole { 0 } else { length - early.len() as u64 },
         deadline: server.deadline,
         timeout: server.timeout,
     };
     let mut outcome = relay.run(&mut running, early);
     running.end();
-    outcome.unread |= after_head.len() > early.len();
+    outcome.unread |= !whole && after_head.len() > early.len();
     outcome
 }
 
-/// The request body's length: `Content-Length`, or 0. A chunked body earns 411: the
-/// script is promised a `CONTENT_LENGTH`. An invalid length, or two that differ, 400.
-fn body_length(message: &Message<'_>) -> Result<u64, Status> {
-    let mut length = None;
+/// How the request's body is framed.
+#[derive(Debug, PartialEq, Eq)]
+enum Body {
+    /// `Content-Length` (0 without one).
+    Length(u64),
+    /// `Transfer-Encoding: chunked`, the one transfer coding forkhttpd decodes.
+    Chunked,
+}
+
+/// The request body's framing. An invalid length, or two that differ, is 400; another
+/// transfer coding than `chunked` 501 (RFC 9112 §6.1). (Both codings and a coding in
+/// HTTP/1.0 were refused with the head.)
+fn body(message: &Message<'_>) -> Result<Body, Status> {
+    let (mut length, mut chunked) = (None, None);
     for (name, value) in message.fields() {
         if is(name, b"transfer-encoding") {
-            return Err(Status::LengthRequired);
-        }
-        if is(name, b"content-length") {
+            chunked = Some(chunked.is_none() && is(value, b"chunked"));
+        } else if is(name, b"content-length") {
             match (decimal(value), length) {
                 (Some(n), None) => length = Some(n),
                 (Some(n), Some(m)) if n == m => {}
@@ -223,7 +271,11 @@ fn body_length(message: &Message<'_>) -> Result<u64, Status> {
             }
         }
     }
-    Ok(length.unwrap_or(0))
+    match chunked {
+        Some(true) => Ok(Body::Chunked),
+        Some(false) => Err(Status::NotImplemented),
+        None => Ok(Body::Length(length.unwrap_or(0))),
+    }
 }
 
 /// Sends the plain response for `status` (an error, instead of the script's).
@@ -239,13 +291,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn body_lengths() {
-        let length = |head: &[u8]| body_length(&Message::lex(head).unwrap_or_else(|_| panic!()));
-        assert_eq!(length(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n"), Ok(0));
-        assert_eq!(length(b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 12\r\n\r\n"), Ok(12));
-        assert_eq!(length(b"POST / HTTP/1.1\r\nContent-Length: 1\r\ncontent-length: 1\r\n\r\n"), Ok(1));
-        assert_eq!(length(b"POST / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n"), Err(Status::BadRequest));
-        assert_eq!(length(b"POST / HTTP/1.1\r\nContent-Length: x\r\n\r\n"), Err(Status::BadRequest));
-        assert_eq!(length(b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"), Err(Status::LengthRequired));
+    fn body_framing() {
+        let body = |head: &[u8]| body(&Message::lex(head).unwrap_or_else(|_| panic!()));
+        assert_eq!(body(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n"), Ok(Body::Length(0)));
+        assert_eq!(body(b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 12\r\n\r\n"), Ok(Body::Length(12)));
+        assert_eq!(body(b"POST / HTTP/1.1\r\nContent-Length: 1\r\ncontent-length: 1\r\n\r\n"), Ok(Body::Length(1)));
+        assert_eq!(body(b"POST / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n"), Err(Status::BadRequest));
+        assert_eq!(body(b"POST / HTTP/1.1\r\nContent-Length: x\r\n\r\n"), Err(Status::BadRequest));
+        assert_eq!(body(b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"), Ok(Body::Chunked));
+        assert_eq!(body(b"POST / HTTP/1.1\r\nTransfer-Encoding: Chunked\r\n\r\n"), Ok(Body::Chunked));
+        assert_eq!(body(b"POST / HTTP/1.1\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"), Err(Status::NotImplemented));
+        assert_eq!(body(b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n"), Err(Status::NotImplemented));
     }
 }

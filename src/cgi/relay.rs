@@ -152,8 +152,8 @@ impl Relay<'_> {
                     }
                 };
                 body_limit = if self.head_only || header.bodyless() { Some(0) } else { header.length };
-                header.status_line(&mut status_line, clock::unix_seconds());
-                count = header.head(status_line.as_bytes(), &mut pieces);
+                let reason_at = header.status_line(&mut status_line, clock::unix_seconds());
+                count = header.head(status_line.as_bytes(), reason_at, &mut pieces);
                 outcome.status = header.status;
                 header_sent = true;
                 header.len

@@ -1,9 +1,11 @@
 //! The CGI answer (`--cgi PREFIX`): a path `PREFIX/NAME[/PATH_INFO]` runs the program
 //! `DIR/PREFIX/NAME` for the request ([`crate::cgi`]), with any method.
 //!
-//! The script is opened beneath the root like any file (`openat2`, `RESOLVE_BENEATH`),
-//! checked (`fstat`: a regular file with an execute bit), and executed through that very
-//! descriptor (`execveat`), so what runs is what was checked. Nothing under the prefix is
+//! The prefix's directory is opened beneath the root like any file (`openat2`,
+//! `RESOLVE_BENEATH`), and the script's entry in it checked (`newfstatat`, without
+//! following a symlink: a regular file with an execute bit). The script's process runs it
+//! as `./NAME` from that very directory, and first checks that the entry is still the
+//! inode that was checked, so what runs is what was checked. Nothing under the prefix is
 //! ever sent as a file: a name that is no script gets 404 or 403, never its bytes. Each
 //! such refusal is an event line naming the script. The response ends the connection.
 
@@ -40,32 +42,33 @@ pub fn answer(x: &Exchange<'_>, message: &Message<'_>, received: &[u8], site: &S
     let name_len = rest.iter().take_while(|&&b| b != b'/').count();
     let (name, path_info) = rest.split_at(name_len);
     let mut path = Path::new();
-    let opened = match path.join(&[cgi.prefix, b"/", name]).filter(|_| !name.is_empty()).ok_or(Errno::NOENT) {
-        Ok(p) => files::open(site, p),
-        Err(e) => Err(e),
-    };
-    let script = match opened {
-        Ok(script) => script,
-        Err(e) => {
-            let status = if matches!(e, Errno::NOENT | Errno::NOTDIR | Errno::NAMETOOLONG) { Status::NotFound } else { Status::Forbidden };
-            return refuse(x, name, status, b"cannot open: ", Some(e));
-        }
-    };
-    if let Err((why, e)) = cgi::check(script.fd.as_fd()) {
-        return refuse(x, name, Status::Forbidden, why, e);
-    }
-    let dir = match path.join(&[cgi.prefix]).ok_or(Errno::NAMETOOLONG).and_then(|p| files::open(site, p)) {
+    let dir = match path.join(&[cgi.prefix]).ok_or(Errno::NAMETOOLONG).and_then(|p| files::open_dir(site, p)) {
         Ok(dir) => dir,
-        Err(e) => return refuse(x, name, Status::Forbidden, b"its directory: ", Some(e)),
+        Err(e) => return refuse(x, name, not_found_or_forbidden(e), b"its directory: ", Some(e)),
+    };
+    let checked = match path.join(&[name]).filter(|_| !name.is_empty()).ok_or(Errno::NOENT) {
+        Ok(entry) => cgi::check(dir.as_fd(), entry, false),
+        Err(e) => Err((&b"cannot open: "[..], Some(e))),
+    };
+    let checked = match checked {
+        Ok(checked) => checked,
+        Err((why, Some(e))) => return refuse(x, name, not_found_or_forbidden(e), why, Some(e)),
+        Err((why, None)) => return refuse(x, name, Status::Forbidden, why, None),
     };
     // SCRIPT_NAME: `/PREFIX/NAME`, decoded.
     let mut script_name = Path::new();
     let script_name = script_name.join(&[b"/", cgi.prefix, b"/", name]).map_or(name, |c| c.to_bytes());
-    let script = Script { file: script.fd.as_fd(), dir: dir.fd.as_fd(), name, args: None };
+    let filename: [&[u8]; 5] = [cgi.root, b"/", cgi.prefix, b"/", name];
+    let script = Script { dir: dir.as_fd(), name, checked, follow: false, filename: &filename, args: None };
     let request = Request { message, received, script_name, path_info, query: query.unwrap_or(b""), peer: x.peer };
-    let server = Server { env: cgi.env, port: cgi.port, document_root: Some(cgi.dir), deadline: x.deadline, timeout: x.timeout };
+    let server = Server { env: cgi.env, port: cgi.port, document_root: Some(cgi.root), max_body: cgi.max_body, deadline: x.deadline, timeout: x.timeout };
     let outcome = cgi::serve(x.conn, &script, &request, &server);
     Answer { code: outcome.status, bytes: outcome.bytes, cut: outcome.cut, last: true }
+}
+
+/// What a lookup's failure earns: 404 when nothing is there, else 403.
+fn not_found_or_forbidden(e: Errno) -> Status {
+    if matches!(e, Errno::NOENT | Errno::NOTDIR | Errno::NAMETOOLONG) { Status::NotFound } else { Status::Forbidden }
 }
 
 /// 404 or 403 for a name under the prefix that is no script to run, and the event line

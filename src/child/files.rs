@@ -39,6 +39,10 @@ pub fn answer(x: &Exchange<'_>, head: &[u8], site: &Site<'_>) -> Answer {
     let Ok(message) = Message::lex(head) else {
         return x.reply(Status::BadRequest);
     };
+    // OPTIONS for the server itself (asterisk-form, RFC 9112 §3.2.4): what it allows.
+    if message.method == b"OPTIONS" && message.target == b"*" {
+        return x.reply(Status::NoContent);
+    }
     let mut decoded = [0u8; HEAD_MAX];
     let Some(target) = target::decode(message.target, &mut decoded) else {
         return x.reply(Status::BadRequest);
@@ -52,30 +56,32 @@ pub fn answer(x: &Exchange<'_>, head: &[u8], site: &Site<'_>) -> Answer {
             return super::cgi::answer(x, &message, head, site, cgi, rest, target.query);
         }
     }
-    if !matches!(message.method, b"GET" | b"HEAD") {
-        return x.reply(Status::MethodNotAllowed);
+    match message.method {
+        b"GET" | b"HEAD" => {}
+        b"OPTIONS" => return x.reply(Status::NoContent),
+        _ => return x.reply(Status::MethodNotAllowed),
     }
     // Relative to the root (RESOLVE_BENEATH refuses absolute paths): `//a.txt` is `a.txt`.
     let rel = path.get(path.iter().take_while(|&&b| b == b'/').count()..).unwrap_or(&[]);
     let mut name = Path::new();
     let opened = match name.join(&[rel]).ok_or(Errno::NAMETOOLONG).and_then(|p| files::open(site, p)) {
         Ok(opened) => opened,
-        Err(e) => return x.reply(refusal(e, path)),
+        Err(e) => return x.reply(refusal(site, e, path)),
     };
     let fields = fields(&message);
     match opened.kind() {
         FileType::RegularFile => file(x, site, opened, rel, b"", &fields),
-        FileType::Directory if !path.ends_with(b"/") => redirect(x, path, target.query),
+        FileType::Directory if !path.ends_with(b"/") => redirect(x, rel, target.query),
         FileType::Directory => {
             let index = name.join(&[rel, b"index.html"]).ok_or(Errno::NAMETOOLONG).and_then(|p| files::open(site, p));
             match index {
                 Ok(index) if index.kind() == FileType::RegularFile => {
                     file(x, site, index, rel, b"index.html", &fields)
                 }
-                Err(Errno::NOENT) if site.list => listing(x, &opened.fd, path),
+                Err(Errno::NOENT) if site.list => listing(x, site, &opened.fd, path),
                 Err(Errno::NOENT) => x.reply(Status::NotFound),
                 Ok(_) => x.reply(Status::Forbidden),
-                Err(e) => x.reply(refusal(e, path)),
+                Err(e) => x.reply(refusal(site, e, path)),
             }
         }
         // FIFOs, sockets, devices: opened without blocking, never read.
@@ -85,15 +91,32 @@ pub fn answer(x: &Exchange<'_>, head: &[u8], site: &Site<'_>) -> Answer {
 
 /// The status an `openat2` failure earns. Only what a request cannot cause by itself is
 /// logged: the rest is the client's business, and logging it would let clients fill the log.
-fn refusal(e: Errno, path: &[u8]) -> Status {
+fn refusal(site: &Site<'_>, e: Errno, path: &[u8]) -> Status {
     match e {
         Errno::NOENT | Errno::NOTDIR | Errno::NAMETOOLONG => Status::NotFound,
         // EXDEV: the path leads out of DIR (RESOLVE_BENEATH); ELOOP: a magic link or a
         // symlink loop; ENXIO: a socket.
         Errno::ACCESS | Errno::PERM | Errno::XDEV | Errno::LOOP | Errno::NXIO => Status::Forbidden,
+        // Still EAGAIN after every try (see `files::open`): renames or mounts keep racing
+        // the lookup, or a lease holds the file. Soon over: 503, one line a run of them.
+        Errno::AGAIN => {
+            if site.shared.lookups.happened(crate::clock::monotonic()) {
+                log::event(&mut |line| {
+                    line.push(b"open ");
+                    log::escape(line, path);
+                    line.push(b": ");
+                    crate::errno::write(line, e);
+                    line.push(b" after ").num(files::TRIES as u64);
+                    line.push(b" tries (a rename, mount or lease in the way): answering 503 while it lasts");
+                });
+            }
+            Status::ServiceUnavailable
+        }
         _ => {
             log::event(&mut |line| {
-                line.push(b"open ").push(path.get(..256).unwrap_or(path)).push(b": ");
+                line.push(b"open ");
+                log::escape(line, path);
+                line.push(b": ");
                 crate::errno::write(line, e);
             });
             Status::InternalServerError
@@ -103,8 +126,10 @@ fn refusal(e: Errno, path: &[u8]) -> Status {
 
 fn fields<'a>(message: &Message<'a>) -> Fields<'a> {
     let mut f = Fields::default();
+    let mut ranges = 0;
     for (name, value) in message.fields() {
         let slot = if is(name, b"range") {
+            ranges += 1;
             &mut f.range
         } else if is(name, b"if-range") {
             &mut f.if_range
@@ -119,22 +144,45 @@ fn fields<'a>(message: &Message<'a>) -> Fields<'a> {
         };
         *slot = Some(value);
     }
+    // A singleton field given twice: which one the client meant is unknown (RFC 9110
+    // §5.3), so neither is used, and the whole file is sent.
+    if ranges > 1 {
+        f.range = None;
+    }
     f
 }
 
-/// `/sub` names a directory: 301 to `/sub/`, the query kept.
-fn redirect(x: &Exchange<'_>, path: &[u8], query: Option<&[u8]>) -> Answer {
+/// `/sub` names a directory (`rel`, relative to the root): 301 to `/sub/`, the query kept.
+/// One `/` first, however many the target had: `//sub/` would be protocol-relative, a
+/// link to the host `sub` (an open redirect). The `Location` may be long (a query of up
+/// to 8 KiB, a path three times longer encoded): the head then leaves in pieces.
+fn redirect(x: &Exchange<'_>, rel: &[u8], query: Option<&[u8]>) -> Answer {
+    /// Input taken at a time: its encoding (at most three times as long) always fits.
+    const PIECE: usize = 256;
     let status = Status::MovedPermanently;
     let mut out = Buf::new();
     response::text_head(&mut out, status, response::error_len(status), x.unix);
-    response::field(&mut out, b"Location");
-    target::encode(&mut out, path);
-    out.byte(b'/');
-    if let Some(query) = query {
-        out.byte(b'?').push(query);
+    response::field(&mut out, b"Location").byte(b'/');
+    let location = (|| {
+        for piece in rel.chunks(PIECE) {
+            x.make_room(&mut out, 3 * PIECE)?;
+            target::encode(&mut out, piece);
+        }
+        out.push(if query.is_some() { b"/?" } else { b"/" });
+        for piece in query.unwrap_or(&[]).chunks(PIECE) {
+            x.make_room(&mut out, PIECE)?;
+            out.push(piece);
+        }
+        // What `send_text` adds: the line end, `Connection`, the empty line, the body.
+        x.make_room(&mut out, 128)
+    })();
+    match location {
+        Ok(()) => {
+            response::line_end(&mut out);
+            x.send_text(out, status)
+        }
+        Err(cut) => Answer::sent(status, 0, Some(cut)),
     }
-    response::line_end(&mut out);
-    x.send_text(out, status)
 }
 
 /// Does the client take gzip? `gzip` or `*` in Accept-Encoding, without a `q=0`.
@@ -151,9 +199,7 @@ fn takes_gzip(accept: &[u8]) -> bool {
 /// 200 with its bytes, or those of its `.gz` twin when the client takes gzip. The type
 /// is the file's own, also when the twin is sent.
 fn file(x: &Exchange<'_>, site: &Site<'_>, file: Opened, dir: &[u8], leaf: &[u8], f: &Fields<'_>) -> Answer {
-    // With --cgi, a program's bytes never leave as a file, whatever path (a symlink, a
-    // hard link, a case-folding directory) led to it.
-    if site.cgi.is_some() && file.stat.st_mode & 0o111 != 0 {
+    if !servable(site, &file) {
         return x.reply(Status::Forbidden);
     }
     let name = if leaf.is_empty() { dir.rsplit(|&b| b == b'/').next().unwrap_or(dir) } else { leaf };
@@ -161,11 +207,17 @@ fn file(x: &Exchange<'_>, site: &Site<'_>, file: Opened, dir: &[u8], leaf: &[u8]
     if f.accept_encoding.is_some_and(takes_gzip) {
         let mut twin = Path::new();
         let gz = twin.join(&[dir, leaf, b".gz"]).and_then(|p| files::open(site, p).ok());
-        if let Some(gz) = gz.filter(|gz| gz.kind() == FileType::RegularFile) {
+        if let Some(gz) = gz.filter(|gz| gz.kind() == FileType::RegularFile && servable(site, gz)) {
             return send_file(x, &gz, content_type, true, f);
         }
     }
     send_file(x, &file, content_type, false, f)
+}
+
+/// With --cgi, a program's bytes never leave as a file, whatever path (a symlink, a hard
+/// link, a case-folding directory, a `.gz` twin's name) led to it.
+fn servable(site: &Site<'_>, file: &Opened) -> bool {
+    site.cgi.is_none() || file.stat.st_mode & 0o111 == 0
 }
 
 fn send_file(x: &Exchange<'_>, file: &Opened, content_type: &[u8], gzip: bool, f: &Fields<'_>) -> Answer {
@@ -197,6 +249,7 @@ fn send_file(x: &Exchange<'_>, file: &Opened, content_type: &[u8], gzip: bool, f
             let mut out = Buf::new();
             response::text_head(&mut out, status, response::error_len(status), x.unix);
             response::field(&mut out, b"Content-Range").push(b"bytes */").num(size).push(b"\r\n");
+            out.push(VARY);
             return x.send_text(out, status);
         }
     };
@@ -211,13 +264,15 @@ fn send_file(x: &Exchange<'_>, file: &Opened, content_type: &[u8], gzip: bool, f
         response::field(&mut out, b"Content-Range").push(b"bytes ").num(start).byte(b'-');
         out.num(start + len - 1).byte(b'/').num(size).push(b"\r\n");
     }
+    // RFC 9110 §8.8.2.1: never later than `Date`.
     response::field(&mut out, b"Last-Modified");
-    date::write(&mut out, mtime);
+    date::write(&mut out, mtime.min(x.unix));
     response::line_end(&mut out);
     response::field(&mut out, b"ETag").push(tag).push(b"\r\n");
     if gzip {
-        out.push(b"Content-Encoding: gzip\r\nVary: Accept-Encoding\r\n");
+        out.push(b"Content-Encoding: gzip\r\n");
     }
+    out.push(VARY);
     if let Some(answer) = x.send_head(&mut out, status, len) {
         return answer;
     }
@@ -225,14 +280,20 @@ fn send_file(x: &Exchange<'_>, file: &Opened, content_type: &[u8], gzip: bool, f
     Answer { code: status.code(), bytes, cut, last: false }
 }
 
+/// On every response for a file, whichever representation it carries (or none, a 304):
+/// any file may have a `.gz` twin, and a cache must know that the client's
+/// `Accept-Encoding` may change the answer (REDbot's VARY_INCONSISTENT otherwise). Always,
+/// because knowing whether this file has one would cost a lookup on every request.
+const VARY: &[u8] = b"Vary: Accept-Encoding\r\n";
+
 /// A directory without `index.html`, with `--list`: its HTML listing. Never inlined:
 /// its 88 KiB `Listing` must be a frame of its own, or every file request would pay for
 /// the stack probes of those pages (one page fault each).
 #[inline(never)]
-fn listing(x: &Exchange<'_>, dir: &OwnedFd, path: &[u8]) -> Answer {
+fn listing(x: &Exchange<'_>, site: &Site<'_>, dir: &OwnedFd, path: &[u8]) -> Answer {
     let mut listing = Listing::new();
     if let Err(e) = listing.read(dir) {
-        return x.reply(refusal(e, path));
+        return x.reply(refusal(site, e, path));
     }
     let mut len = 0u64;
     listing.render(path, &mut |piece| len += piece.len() as u64);

@@ -18,7 +18,7 @@ use crate::buf::Buf;
 use crate::clock::{self, Now};
 use crate::config::Config;
 use crate::files::Site;
-use crate::http::request::{self, Head, Verdict};
+use crate::http::request::{self, Head, Scan, Verdict};
 use crate::http::{HEAD_MAX, Status, response};
 use crate::log::{self, Cut};
 use crate::signals;
@@ -103,7 +103,7 @@ pub fn connection(conn: &OwnedFd, peer: Option<&SocketAddr>, pid: u32, config: &
         let Some(verdict) = read_head(conn, buf, deadline, now.map(|now| now.monotonic), &mut idle_set) else { return };
         let received = buf.len;
         served += 1;
-        let keep = verdict.status == Status::Ok
+        let keep = verdict.accepted()
             && verdict.keep_alive
             && !verdict.body_follows
             && config.keep_alive > 0
@@ -123,8 +123,8 @@ pub fn connection(conn: &OwnedFd, peer: Option<&SocketAddr>, pid: u32, config: &
             timeout,
         };
         let head = buf.as_bytes();
-        // Methods other than GET and HEAD are a script's to take, or 405.
-        let to_site = verdict.status == Status::Ok || verdict.status == Status::MethodNotAllowed;
+        // Methods other than GET and HEAD are a script's to take, or 405 (OPTIONS 204).
+        let to_site = matches!(verdict.status, Status::Ok | Status::MethodNotAllowed | Status::NoContent);
         let answer = match site {
             Some(site) if to_site => files::answer(&x, head, site),
             _ => x.reply(verdict.status),
@@ -160,7 +160,21 @@ impl Exchange<'_> {
     pub fn send_text(&self, mut out: Buf, status: Status) -> Answer {
         response::end(&mut out, self.connection);
         let body = if self.head_only { 0 } else { response::error_body(&mut out, status) };
+        if out.is_cut() {
+            return self.too_long();
+        }
         Answer::sent(status, body, send_all(self.conn, out.as_bytes(), SendFlags::empty()).err())
+    }
+
+    /// Makes room for `n` more bytes in `out`, the start of a head too long for one
+    /// buffer, by sending what it holds (`MSG_MORE`: the rest follows at once). A head of
+    /// ordinary size never needs this: it leaves in one `send`.
+    pub fn make_room(&self, out: &mut Buf, n: usize) -> Result<(), Cut> {
+        if out.room() < n {
+            send_all(self.conn, out.as_bytes(), SendFlags::MORE)?;
+            out.clear();
+        }
+        Ok(())
     }
 
     /// Ends and sends `out`, the head of a response whose body of `len` bytes the caller
@@ -169,6 +183,9 @@ impl Exchange<'_> {
     /// leave in one segment.
     pub fn send_head(&self, out: &mut Buf, status: Status, len: u64) -> Option<Answer> {
         response::end(out, self.connection);
+        if out.is_cut() {
+            return Some(self.too_long());
+        }
         let body = !self.head_only && len > 0;
         let flags = if body { SendFlags::MORE } else { SendFlags::empty() };
         match send_all(self.conn, out.as_bytes(), flags) {
@@ -176,6 +193,19 @@ impl Exchange<'_> {
             Ok(()) if !body => Some(Answer::sent(status, 0, None)),
             Ok(()) => None,
         }
+    }
+}
+
+impl Exchange<'_> {
+    /// A head built for this request did not fit its buffer: never sent cut, it becomes
+    /// a 500, and an event says so. (No head the server builds in one buffer comes near
+    /// its size; longer ones are built with `make_room`.)
+    #[cold]
+    fn too_long(&self) -> Answer {
+        log::event(&mut |line| {
+            line.push(b"a response head did not fit in its buffer: 500 instead");
+        });
+        self.reply(Status::InternalServerError)
     }
 }
 
@@ -229,9 +259,12 @@ impl Received {
 /// the caller knows it, for the first `recv`'s timeout. `idle_set` turns false once a
 /// `recv` here has its own timeout.
 fn read_head(conn: &OwnedFd, buf: &mut Received, deadline: Duration, mut now: Option<Duration>, idle_set: &mut bool) -> Option<Verdict> {
+    // The lexer goes on from where the last `recv`'s bytes ended: a head that arrives a
+    // byte at a time is read once, not again from its start each time.
+    let mut scan = Scan::default();
     loop {
         if buf.len > 0 {
-            if let Head::Complete(verdict) = request::parse(buf.as_bytes()) {
+            if let Head::Complete(verdict) = request::parse_on(&mut scan, buf.as_bytes()) {
                 return Some(verdict);
             }
         }

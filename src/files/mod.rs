@@ -22,6 +22,8 @@ pub struct Site<'a> {
     pub list: bool,
     /// `--cgi`: the programs under a prefix, and what they run with.
     pub cgi: Option<Cgi<'a>>,
+    /// What the children share: the episodes of lookups that keep failing.
+    pub shared: &'a crate::shared::Shared,
 }
 
 /// `--cgi PREFIX`.
@@ -29,12 +31,15 @@ pub struct Cgi<'a> {
     /// The scripts' directory beneath the root, without leading or trailing `/`
     /// (`cgi-bin`).
     pub prefix: &'a [u8],
-    /// `DIR` as given, for `PATH_TRANSLATED`.
-    pub dir: &'a [u8],
+    /// `DIR`'s absolute path, without a trailing `/`: `SCRIPT_FILENAME`,
+    /// `DOCUMENT_ROOT` and `PATH_TRANSLATED` are under it.
+    pub root: &'a [u8],
     /// The server's environment, passed on to the scripts.
     pub env: crate::argv::Strings,
     /// The port the server listens on: `SERVER_PORT`.
     pub port: u16,
+    /// `--max-body`.
+    pub max_body: u64,
 }
 
 /// Longest path the kernel takes (PATH_MAX, the NUL included).
@@ -68,10 +73,60 @@ impl Opened {
 /// directory is refused by the caller after `fstat`). `O_NOCTTY`: a terminal in the
 /// directory must not become the child's.
 pub fn open(site: &Site<'_>, path: &CStr) -> Result<Opened, Errno> {
-    let flags = OFlags::RDONLY | OFlags::NONBLOCK | OFlags::NOCTTY | OFlags::CLOEXEC;
-    let fd = openat2(&site.root, path, flags, Mode::empty(), ResolveFlags::BENEATH | ResolveFlags::NO_MAGICLINKS)?;
+    let fd = beneath(site, path, OFlags::RDONLY | OFlags::NONBLOCK | OFlags::NOCTTY)?;
     let stat = fstat(&fd)?;
     Ok(Opened { fd, stat })
+}
+
+/// How many times a lookup is tried before its EAGAIN stands (see [`beneath`]).
+pub const TRIES: usize = 8;
+
+/// `openat2(root, path, flags | O_CLOEXEC, RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS)`. With
+/// `RESOLVE_BENEATH` the kernel fails a lookup with EAGAIN when a rename or a mount,
+/// anywhere on the host, races a `..` in it (it cannot then vouch for containment), and
+/// openat2(2) says to retry: up to [`TRIES`] times in all. (A non-blocking open of a
+/// file under a lease fails with EAGAIN too; retried the same.)
+fn beneath(site: &Site<'_>, path: &CStr, flags: OFlags) -> Result<OwnedFd, Errno> {
+    let mut tries = 0;
+    loop {
+        tries += 1;
+        match openat2(&site.root, path, flags | OFlags::CLOEXEC, Mode::empty(), ResolveFlags::BENEATH | ResolveFlags::NO_MAGICLINKS) {
+            Err(Errno::AGAIN) if tries < TRIES => continue,
+            result => return result,
+        }
+    }
+}
+
+/// Opens the directory `path` (relative to the root) as a place to look things up in:
+/// `O_PATH | O_DIRECTORY`, beneath the root.
+pub fn open_dir(site: &Site<'_>, path: &CStr) -> Result<OwnedFd, Errno> {
+    beneath(site, path, OFlags::PATH | OFlags::DIRECTORY)
+}
+
+/// `path` made absolute in `buf`: as it is if it starts with `/`, else after the working
+/// directory (`getcwd`); without a leading `./` or trailing `/`s.
+pub fn absolute<'b>(path: &[u8], buf: &'b mut [u8; PATH_MAX]) -> Result<&'b [u8], Errno> {
+    let mut rel = path;
+    while let Some(rest) = rel.strip_prefix(b"./") {
+        rel = rest.strip_prefix(b"/").unwrap_or(rest);
+    }
+    while let Some(rest) = rel.strip_suffix(b"/").filter(|r| !r.is_empty()) {
+        rel = rest;
+    }
+    let start = match rel.first() {
+        Some(b'/') => 0,
+        _ => {
+            let cwd = crate::sys::getcwd(buf)?.len();
+            let slash = buf.get_mut(cwd).ok_or(Errno::NAMETOOLONG)?;
+            *slash = b'/';
+            cwd + 1
+        }
+    };
+    // `.` alone is the working directory itself.
+    let rel = if rel == b"." { &[][..] } else { rel };
+    buf.get_mut(start..start + rel.len()).ok_or(Errno::NAMETOOLONG)?.copy_from_slice(rel);
+    let end = if rel.is_empty() { start.saturating_sub(1).max(1) } else { start + rel.len() };
+    buf.get(..end).ok_or(Errno::NAMETOOLONG)
 }
 
 /// A path relative to the root, NUL-terminated, for `openat2`.

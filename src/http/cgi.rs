@@ -26,9 +26,9 @@ use crate::buf::{Buf, split};
 /// More fields than this make the header block malformed (the request side's limit).
 pub const MAX_FIELDS: usize = super::request::MAX_HEADERS;
 
-/// The most pieces [`Header::head`] yields: the status line, a field and its CRLF for
-/// each field, the closing line.
-pub const MAX_PIECES: usize = 2 + 2 * MAX_FIELDS;
+/// The most pieces [`Header::head`] yields: the status line and `Date` around the reason
+/// phrase, a field and its CRLF for each field, the closing line.
+pub const MAX_PIECES: usize = 4 + 2 * MAX_FIELDS;
 
 /// What the bytes received so far say.
 #[derive(Debug, PartialEq, Eq)]
@@ -134,19 +134,23 @@ impl<'a> Header<'a> {
         matches!(self.status, 204 | 304)
     }
 
-    /// `HTTP/1.1 STATUS REASON` and the `Date` of `unix`, each with its CRLF: the first
-    /// piece of [`Header::head`].
-    pub fn status_line(&self, out: &mut Buf, unix: i64) {
-        out.push(b"HTTP/1.1 ").num(self.status.into()).byte(b' ').push(self.reason).push(b"\r\nDate: ");
+    /// `HTTP/1.1 STATUS ` and `\r\nDate: ` the date of `unix` `\r\n`, in `out`: the status
+    /// line and `Date` but for the reason phrase, which is the script's and may be long
+    /// (the head leaves in pieces). Returns where the reason goes.
+    pub fn status_line(&self, out: &mut Buf, unix: i64) -> usize {
+        out.push(b"HTTP/1.1 ").num(self.status.into()).byte(b' ');
+        let reason_at = out.as_bytes().len();
+        out.push(b"\r\nDate: ");
         date::write(out, unix);
         out.push(b"\r\n");
+        reason_at
     }
 
     /// The response head in pieces, for one `sendmsg`: `status_line` (from
-    /// [`Header::status_line`]), each field passed through and a CRLF, then
-    /// `Connection: close` and the empty line: at most [`MAX_PIECES`]. Returns how many
-    /// pieces it put in `out`.
-    pub fn head<'s>(&self, status_line: &'s [u8], out: &mut [&'s [u8]]) -> usize
+    /// [`Header::status_line`], the reason inserted at `reason_at`), each field passed
+    /// through and a CRLF, then `Connection: close` and the empty line: at most
+    /// [`MAX_PIECES`]. Returns how many pieces it put in `out`.
+    pub fn head<'s>(&self, status_line: &'s [u8], reason_at: usize, out: &mut [&'s [u8]]) -> usize
     where
         'a: 's,
     {
@@ -157,7 +161,10 @@ impl<'a> Header<'a> {
                 n += 1;
             }
         };
-        put(status_line);
+        let (start, rest) = status_line.split_at(reason_at.min(status_line.len()));
+        put(start);
+        put(self.reason);
+        put(rest);
         for field in split(self.lines, b'\n') {
             let field = field.strip_suffix(b"\r").unwrap_or(field);
             let name = split(field, b':').next().unwrap_or(field);
@@ -193,9 +200,9 @@ mod tests {
     fn head(block: &[u8]) -> String {
         let h = header(block);
         let mut status = Buf::new();
-        h.status_line(&mut status, 784_111_777);
+        let at = h.status_line(&mut status, 784_111_777);
         let mut pieces = [&[][..]; MAX_PIECES + 1];
-        let n = h.head(status.as_bytes(), &mut pieces);
+        let n = h.head(status.as_bytes(), at, &mut pieces);
         assert!(n <= MAX_PIECES);
         String::from_utf8(pieces[..n].concat()).unwrap()
     }
@@ -280,5 +287,7 @@ mod tests {
         assert_eq!(parse(format!("{many}\n").as_bytes()), Output::Malformed("more than 100 header fields"));
         let enough: String = (0..MAX_FIELDS).map(|i| format!("X-{i}: 1\n")).collect();
         assert_eq!(head(format!("{enough}\n").as_bytes()).matches("X-").count(), MAX_FIELDS);
+        let reason = "r".repeat(5000);
+        assert!(head(format!("Status: 299 {reason}\n\n").as_bytes()).starts_with(&format!("HTTP/1.1 299 {reason}\r\nDate: Sun, 06 Nov 1994")));
     }
 }

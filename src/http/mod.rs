@@ -5,6 +5,7 @@
 //! makes a syscall.
 
 pub mod cgi;
+pub mod chunked;
 pub mod date;
 pub mod etag;
 pub mod range;
@@ -22,6 +23,7 @@ pub const HEAD_MAX: usize = 8192;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Status {
     Ok,
+    NoContent,
     PartialContent,
     MovedPermanently,
     NotModified,
@@ -31,6 +33,7 @@ pub enum Status {
     MethodNotAllowed,
     RequestTimeout,
     LengthRequired,
+    ContentTooLarge,
     UriTooLong,
     RangeNotSatisfiable,
     HeaderFieldsTooLarge,
@@ -43,8 +46,9 @@ pub enum Status {
 }
 
 /// Tables, not `match`es: two of them over every status take more code than the data.
-const CODES: [u16; 19] = [200, 206, 301, 304, 400, 403, 404, 405, 408, 411, 414, 416, 431, 500, 501, 502, 503, 504, 505];
+const CODES: [u16; 21] = [200, 204, 206, 301, 304, 400, 403, 404, 405, 408, 411, 413, 414, 416, 431, 500, 501, 502, 503, 504, 505];
 const REASONS: &str = "OK
+No Content
 Partial Content
 Moved Permanently
 Not Modified
@@ -54,6 +58,7 @@ Not Found
 Method Not Allowed
 Request Timeout
 Length Required
+Content Too Large
 URI Too Long
 Range Not Satisfiable
 Request Header Fields Too Large

@@ -49,7 +49,12 @@ impl Verdict {
     /// Bytes may still be on their way or unread after the head: closing at once would
     /// make the kernel answer them with RST, so the connection closes by draining.
     pub fn may_leave_unread(&self, received: usize) -> bool {
-        self.status != Status::Ok || self.body_follows || received != self.head_len
+        !self.accepted() || self.body_follows || received != self.head_len
+    }
+
+    /// The head was accepted: a GET or HEAD (`Ok`), or an OPTIONS (`NoContent`).
+    pub fn accepted(&self) -> bool {
+        matches!(self.status, Status::Ok | Status::NoContent)
     }
 }
 
@@ -74,29 +79,7 @@ impl<'a> Message<'a> {
     /// `Err` is what the head earns before it is whole: `Partial` while every byte so far
     /// fits the grammar, a rejection as soon as one does not.
     pub fn lex(buf: &'a [u8]) -> Result<Self, Head> {
-        // §2.2: empty lines before the request line are ignored.
-        let mut at = 0;
-        while let Some(b'\r' | b'\n') = buf.get(at) {
-            at = line_end(buf, at)?;
-        }
-        // §3: the request line, single spaces between its parts.
-        let (method, at) = word(buf, at, is_tchar, b' ')?;
-        let (target, at) = word(buf, at, |b| b > b' ' && b != 0x7f, b' ')?;
-        let (minor, at) = version(buf, at)?;
-        let start = line_end(buf, at)?;
-        // §5: `field-name ":" OWS field-value OWS`; no space before the colon, no obs-fold
-        // (a line starting with whitespace has an empty name).
-        let (mut at, mut count) = (start, 0);
-        while !matches!(buf.get(at), Some(b'\r' | b'\n')) {
-            let (_name, value) = word(buf, at, is_tchar, b':')?;
-            at = line_end(buf, run(buf, value, |b| b == b'\t' || (b >= b' ' && b != 0x7f)))?;
-            count += 1;
-            if count > MAX_HEADERS {
-                return Err(Head::Complete(Verdict::reject(Status::HeaderFieldsTooLarge)));
-            }
-        }
-        let fields = buf.get(start..at).unwrap_or(&[]);
-        Ok(Message { method, target, minor, fields, len: line_end(buf, at)? })
+        Scan::default().lex(buf)
     }
 
     /// The header fields, `(name, value)`, the value without its surrounding whitespace.
@@ -108,48 +91,129 @@ impl<'a> Message<'a> {
     }
 }
 
-/// The end of the run of `class` bytes from `start`.
-fn run(buf: &[u8], start: usize, class: fn(u8) -> bool) -> usize {
-    start + buf.get(start..).unwrap_or(&[]).iter().take_while(|&&b| class(b)).count()
+/// Where the lexer is in the grammar.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+enum Phase {
+    /// §2.2: empty lines before the request line are ignored.
+    #[default]
+    Leading,
+    /// A CR there: its LF must follow (a bare CR is rejected).
+    LeadingLf,
+    /// §3: the request line, single spaces between its parts.
+    Method,
+    Target,
+    /// The `i`th byte of `HTTP/1.x`.
+    Version(u8),
+    /// The request line's end: LF, or CR LF.
+    LineEnd,
+    LineLf,
+    /// §5: at the start of a field line, or of the empty line that ends the head.
+    FieldStart,
+    /// `field-name ":" OWS field-value OWS`; no space before the colon, no obs-fold (a
+    /// line starting with whitespace has an empty name).
+    Name,
+    Value,
+    ValueLf,
+    /// The CR of the empty line: its LF ends the head.
+    EndLf,
 }
 
-/// A non-empty run of `class` bytes ended by `delim`, and where the next part starts.
-fn word(buf: &[u8], start: usize, class: fn(u8) -> bool, delim: u8) -> Result<(&[u8], usize), Head> {
-    let end = run(buf, start, class);
-    match buf.get(end) {
-        None => Err(Head::Partial),
-        Some(&b) if b == delim && end > start => Ok((buf.get(start..end).unwrap_or(&[]), end + 1)),
-        Some(_) => Err(Head::Complete(BAD)),
-    }
+/// The lexer, resumable: it keeps where it stopped in a head that is not complete yet,
+/// and [`Scan::lex`] goes on from there when more bytes have come, so that a head sent a
+/// byte at a time is read once, not again from its start at every `recv`. One pass of a
+/// state machine over the bytes, without copying them (the slices are taken at the end).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Scan {
+    /// The next byte to look at, and what it may be.
+    at: usize,
+    phase: Phase,
+    /// Where the current part began.
+    start: usize,
+    method: (usize, usize),
+    target: (usize, usize),
+    minor: u8,
+    /// Where the field lines begin, and how many have ended.
+    fields: usize,
+    count: usize,
 }
 
-/// Where the line end at `at` (CRLF, or a bare LF, §2.2) is over. A bare CR is rejected.
-fn line_end(buf: &[u8], at: usize) -> Result<usize, Head> {
-    match (buf.get(at), buf.get(at + 1)) {
-        (Some(b'\n'), _) => Ok(at + 1),
-        (Some(b'\r'), Some(b'\n')) => Ok(at + 2),
-        (None, _) | (Some(b'\r'), None) => Err(Head::Partial),
-        _ => Err(Head::Complete(BAD)),
-    }
-}
-
-/// §2.3 `HTTP/1.0` or `HTTP/1.1`: the minor version and where the version ends. Another
-/// `HTTP/DIGIT.DIGIT` is 505 as soon as its digit shows; anything else is 400.
-fn version(buf: &[u8], at: usize) -> Result<(u8, usize), Head> {
-    let unsupported = Head::Complete(Verdict::reject(Status::VersionNotSupported));
-    for (i, &want) in b"HTTP/1.".iter().enumerate() {
-        match buf.get(at + i) {
-            None => return Err(Head::Partial),
-            Some(&b) if b == want => {}
-            Some(b) if i == 5 && b.is_ascii_digit() => return Err(unsupported),
-            Some(_) => return Err(Head::Complete(BAD)),
+impl Scan {
+    /// Lexes `buf`, which holds at least the bytes this scan has seen, unchanged: goes on
+    /// from where it stopped. (Start a new `Scan` for a new head.)
+    pub fn lex<'a>(&mut self, buf: &'a [u8]) -> Result<Message<'a>, Head> {
+        let unsupported = || Head::Complete(Verdict::reject(Status::VersionNotSupported));
+        while let Some(&b) = buf.get(self.at) {
+            let at = self.at;
+            self.at += 1;
+            self.phase = match (self.phase, b) {
+                (Phase::Leading, b'\n') => Phase::Leading,
+                (Phase::Leading, b'\r') => Phase::LeadingLf,
+                (Phase::LeadingLf, b'\n') => Phase::Leading,
+                (Phase::Leading, _) => {
+                    // The request line begins: this byte is the method's first.
+                    (self.at, self.start) = (at, at);
+                    Phase::Method
+                }
+                (Phase::Method, _) if is_tchar(b) => Phase::Method,
+                (Phase::Method, b' ') if at > self.start => {
+                    (self.method, self.start) = ((self.start, at), at + 1);
+                    Phase::Target
+                }
+                (Phase::Target, _) if b > b' ' && b != 0x7f => Phase::Target,
+                (Phase::Target, b' ') if at > self.start => {
+                    self.target = (self.start, at);
+                    Phase::Version(0)
+                }
+                // §2.3: `HTTP/1.0` or `HTTP/1.1`. Another `HTTP/DIGIT.DIGIT` is 505 as soon
+                // as its digit shows; anything else is 400.
+                (Phase::Version(i @ 0..7), _) if b"HTTP/1.".get(usize::from(i)) == Some(&b) => Phase::Version(i + 1),
+                (Phase::Version(5), _) if b.is_ascii_digit() => return Err(unsupported()),
+                (Phase::Version(7), b'0' | b'1') => {
+                    self.minor = b - b'0';
+                    Phase::LineEnd
+                }
+                (Phase::Version(7), _) if b.is_ascii_digit() => return Err(unsupported()),
+                (Phase::LineEnd, b'\r') => Phase::LineLf,
+                (Phase::LineEnd | Phase::LineLf, b'\n') => {
+                    self.fields = at + 1;
+                    Phase::FieldStart
+                }
+                (Phase::FieldStart, b'\r') => Phase::EndLf,
+                (Phase::FieldStart | Phase::EndLf, b'\n') => return Ok(self.message(buf, at)),
+                (Phase::FieldStart, _) => {
+                    // A field line begins: this byte is its name's first.
+                    (self.at, self.start) = (at, at);
+                    Phase::Name
+                }
+                (Phase::Name, _) if is_tchar(b) => Phase::Name,
+                (Phase::Name, b':') if at > self.start => Phase::Value,
+                (Phase::Value, _) if b == b'\t' || (b >= b' ' && b != 0x7f) => Phase::Value,
+                (Phase::Value, b'\r') => Phase::ValueLf,
+                (Phase::Value | Phase::ValueLf, b'\n') => {
+                    self.count += 1;
+                    if self.count > MAX_HEADERS {
+                        return Err(Head::Complete(Verdict::reject(Status::HeaderFieldsTooLarge)));
+                    }
+                    Phase::FieldStart
+                }
+                _ => return Err(Head::Complete(BAD)),
+            };
         }
+        Err(Head::Partial)
     }
-    match buf.get(at + 7) {
-        None => Err(Head::Partial),
-        Some(&b @ (b'0' | b'1')) => Ok((b - b'0', at + 8)),
-        Some(b) if b.is_ascii_digit() => Err(unsupported),
-        Some(_) => Err(Head::Complete(BAD)),
+
+    /// The message whose head's last byte, the final LF, is at `end`.
+    fn message<'a>(&self, buf: &'a [u8], end: usize) -> Message<'a> {
+        let part = |(from, to): (usize, usize)| buf.get(from..to).unwrap_or(&[]);
+        // The fields end where the empty line starts: its CR, or its bare LF.
+        let empty_line = if self.phase == Phase::EndLf { end - 1 } else { end };
+        Message {
+            method: part(self.method),
+            target: part(self.target),
+            minor: self.minor,
+            fields: part((self.fields, empty_line)),
+            len: end + 1,
+        }
     }
 }
 
@@ -160,7 +224,12 @@ fn is_tchar(b: u8) -> bool {
 
 /// Judges the head in `buf`, the bytes received so far.
 pub fn parse(buf: &[u8]) -> Head {
-    match Message::lex(buf) {
+    parse_on(&mut Scan::default(), buf)
+}
+
+/// Judges the head in `buf`, lexing on from where `scan` stopped (see [`Scan`]).
+pub fn parse_on(scan: &mut Scan, buf: &[u8]) -> Head {
+    match scan.lex(buf) {
         Ok(message) => Head::Complete(judge(&message)),
         Err(Head::Partial) if buf.len() >= HEAD_MAX => Head::Complete(at_limit(buf)),
         Err(head) => head,
@@ -226,7 +295,10 @@ fn judge(message: &Message<'_>) -> Verdict {
     let status = match method {
         b"GET" | b"HEAD" if target.starts_with(b"/") || is_absolute(target) => Status::Ok,
         b"GET" | b"HEAD" => return BAD, // `*` or authority-form is for OPTIONS or CONNECT only
-        b"POST" | b"PUT" | b"DELETE" | b"CONNECT" | b"OPTIONS" | b"TRACE" | b"PATCH" => Status::MethodNotAllowed,
+        // What the server allows: for itself (`*`, RFC 9112 §3.2.4) or a resource.
+        b"OPTIONS" if target == b"*" || target.starts_with(b"/") || is_absolute(target) => Status::NoContent,
+        b"OPTIONS" => return BAD,
+        b"POST" | b"PUT" | b"DELETE" | b"CONNECT" | b"TRACE" | b"PATCH" => Status::MethodNotAllowed,
         _ => Status::NotImplemented,
     };
     Verdict {
@@ -302,6 +374,39 @@ mod tests {
     }
 
     #[test]
+    fn lexed_on_from_where_it_stopped_as_from_the_start() {
+        let heads: [&[u8]; 6] = [
+            b"\r\n\nGET /a?b HTTP/1.1\r\nHost: a\r\nX-Y: z \t\r\nEmpty:\n\r\n",
+            b"GET / HTTP/1.0\n\nGET /next HTTP/1.1\r\n",
+            b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabc",
+            b"GET / HTTP/1.1\r\nHost: a\r\n folded\r\n\r\n",
+            b"GET / HTTP/1.3\r\n\r\n",
+            b"GET / HTTP/1.1\r\nHost: a\rb\r\n\r\n",
+        ];
+        for head in heads {
+            // Fed a byte at a time, in pieces of 3, and whole: the same every time.
+            let whole = parse(head);
+            for step in [1, 3] {
+                let mut scan = Scan::default();
+                let mut last = Head::Partial;
+                for end in (step..head.len() + step).step_by(step) {
+                    let end = end.min(head.len());
+                    last = parse_on(&mut scan, &head[..end]);
+                    assert_eq!(last, parse(&head[..end]), "{:?} at {end}", String::from_utf8_lossy(head));
+                    if last != Head::Partial {
+                        break;
+                    }
+                }
+                assert_eq!(last, whole);
+            }
+        }
+        let mut scan = Scan::default();
+        let message = scan.lex(heads[0]).unwrap();
+        assert_eq!((message.method, message.target, message.minor, message.len), (&b"GET"[..], &b"/a?b"[..], 1, heads[0].len()));
+        assert_eq!(message.fields().collect::<Vec<_>>(), [(&b"Host"[..], &b"a"[..]), (b"X-Y", b"z"), (b"Empty", b"")]);
+    }
+
+    #[test]
     fn partial_until_the_empty_line() {
         let head = b"GET / HTTP/1.1\r\nHost: a\r\n\r\n";
         for end in 0..head.len() {
@@ -311,9 +416,13 @@ mod tests {
 
     #[test]
     fn methods() {
-        for m in ["POST", "PUT", "DELETE", "OPTIONS", "TRACE", "PATCH"] {
+        for m in ["POST", "PUT", "DELETE", "TRACE", "PATCH"] {
             assert_eq!(status(format!("{m} / HTTP/1.1\r\nHost: a\r\n\r\n").as_bytes()), Status::MethodNotAllowed);
         }
+        for target in ["*", "/", "/x?y", "http://a/"] {
+            assert_eq!(status(format!("OPTIONS {target} HTTP/1.1\r\nHost: a\r\n\r\n").as_bytes()), Status::NoContent);
+        }
+        assert_eq!(status(b"OPTIONS a:443 HTTP/1.1\r\nHost: a\r\n\r\n"), Status::BadRequest);
         assert_eq!(status(b"CONNECT a:443 HTTP/1.1\r\nHost: a:443\r\n\r\n"), Status::MethodNotAllowed);
         assert_eq!(status(b"BREW / HTTP/1.1\r\nHost: a\r\n\r\n"), Status::NotImplemented);
         assert_eq!(status(b"get / HTTP/1.1\r\nHost: a\r\n\r\n"), Status::NotImplemented); // methods are case-sensitive

@@ -45,15 +45,21 @@ pub fn end(out: &mut Buf, connection: &[u8]) {
 /// The type of every body this module writes.
 const TEXT: &[u8] = b"text/plain; charset=utf-8";
 
+/// The methods the server itself answers (a CGI program answers any).
+pub const ALLOW: &[u8] = b"Allow: GET, HEAD, OPTIONS\r\n";
+
 /// The head of a `text/plain` response for `status` whose body is `len` bytes long, with
-/// the field that status requires (`Allow` on 405, `Retry-After` on 503). The caller may
-/// add fields, then calls [`end`].
+/// the field that status requires (`Allow` on 405 and on OPTIONS' 204, `Retry-After` on
+/// 503). A 204 has no content fields (RFC 9110 §8.6). The caller may add fields, then
+/// calls [`end`].
 pub fn text_head(out: &mut Buf, status: Status, len: u64, unix: i64) {
     start(out, status, unix);
-    content(out, TEXT, len);
+    if status != Status::NoContent {
+        content(out, TEXT, len);
+    }
     match status {
-        Status::MethodNotAllowed => out.push(b"Allow: GET, HEAD\r\n"),
-        // Only when the parent cannot fork: a child will likely exit within a second.
+        Status::MethodNotAllowed | Status::NoContent => out.push(ALLOW),
+        // The parent cannot fork, or a lookup keeps racing renames: likely over soon.
         Status::ServiceUnavailable => out.push(b"Retry-After: 1\r\n"),
         _ => out,
     };
@@ -66,9 +72,9 @@ pub fn error_body(out: &mut Buf, status: Status) -> u64 {
     (out.as_bytes().len() - before) as u64
 }
 
-/// The length of `status`'s error body.
+/// The length of `status`'s error body (none for a 204).
 pub fn error_len(status: Status) -> u64 {
-    3 + 1 + status.reason().len() as u64 + 1
+    if status == Status::NoContent { 0 } else { 3 + 1 + status.reason().len() as u64 + 1 }
 }
 
 /// Appends Hello's response (`Status::Ok`) or an error's at time `unix`, ending its head
@@ -88,6 +94,7 @@ pub fn write(out: &mut Buf, status: Status, head_only: bool, connection: &[u8], 
         Status::Ok => {
             out.push(HELLO);
         }
+        Status::NoContent => {}
         _ => {
             error_body(out, status);
         }
@@ -129,6 +136,14 @@ mod tests {
     }
 
     #[test]
+    fn options_gets_204_with_allow_and_no_content_fields() {
+        let (text, n) = text(Status::NoContent, false);
+        assert_eq!(n, 0);
+        assert_eq!(&text[..text.find("\r\n").unwrap()], "HTTP/1.1 204 No Content");
+        assert!(text.ends_with(" GMT\r\nAllow: GET, HEAD, OPTIONS\r\nConnection: close\r\n\r\n"), "{text}");
+    }
+
+    #[test]
     fn errors_carry_their_own_length() {
         for s in [
             Status::BadRequest,
@@ -149,7 +164,7 @@ mod tests {
             assert_eq!(body, format!("{} {}\n", s.code(), String::from_utf8_lossy(s.reason())));
             assert_eq!(n, body.len() as u64);
             assert!(head.contains(&format!("\r\nContent-Length: {n}\r\n")));
-            assert_eq!(head.contains("\r\nAllow: GET, HEAD\r\n"), s == Status::MethodNotAllowed);
+            assert_eq!(head.contains("\r\nAllow: GET, HEAD, OPTIONS\r\n"), s == Status::MethodNotAllowed);
             assert_eq!(head.contains("\r\nRetry-After: 1\r\n"), s == Status::ServiceUnavailable);
         }
     }
