@@ -2,6 +2,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use tracesvg::svg::plural;
 use tracesvg::{Options, Source};
 
 const USAGE: &str = "usage: tracesvg [-o OUT.svg] [--title TITLE] TRACE...
@@ -59,8 +60,16 @@ fn run() -> Result<(), String> {
     }
     let s = &picture.summary;
     let said = format!(
-        "{} processes ({} clones, {} exits, {} SIGCHLD, {} reaped, {} never reaped, {} calls interrupted), {}x{} px",
-        s.processes, s.clones, s.exits, s.sigchld, s.reaped, s.unreaped, s.interrupted, picture.width, picture.height
+        "{} ({}, {}, {} SIGCHLD, {} reaped, {} never reaped, {} interrupted), {}x{} px",
+        plural(s.processes, "process", "processes"),
+        plural(s.clones, "clone", "clones"),
+        plural(s.exits, "exit", "exits"),
+        s.sigchld,
+        s.reaped,
+        s.unreaped,
+        plural(s.interrupted, "call", "calls"),
+        picture.width,
+        picture.height
     );
     // On stdout beside a file; on stderr when the SVG itself goes to stdout.
     match &out {

@@ -219,7 +219,11 @@ pub fn render(trace: &Trace, opts: &Options) -> Picture {
     let experiment = trace.header_value("experiment").map(|e| format!("experiment: {e}"));
     let Summary { processes, clones, exits, sigchld, reaped, unreaped, interrupted } = summary.clone();
     let counts = format!(
-        "{processes} processes, {clones} clones, {exits} exits, {sigchld} SIGCHLD delivered, {reaped} reaped by wait4, {unreaped} never reaped, {interrupted} calls interrupted ({} lines)",
+        "{}, {}, {}, {sigchld} SIGCHLD delivered, {reaped} reaped by wait4, {unreaped} never reaped, {} interrupted ({} lines)",
+        plural(processes, "process", "processes"),
+        plural(clones, "clone", "clones"),
+        plural(exits, "exit", "exits"),
+        plural(interrupted, "call", "calls"),
         trace.lines
     );
     let text_w = (title.chars().count() as f64 * 9.1).max(experiment.as_ref().map_or(0, |e| e.chars().count()).max(counts.chars().count()) as f64 * 6.63);
@@ -516,6 +520,11 @@ fn axis_note(trace: &Trace) -> String {
             BREAK_NS / 1_000_000
         ),
     }
+}
+
+/// `1 process`, `2 processes`.
+pub fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 /// Splits `text` into lines of at most `width` characters, at spaces.
