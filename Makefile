@@ -1,5 +1,5 @@
 # forkhttpd: `make run` serves on $(PORT) (8888 unless you set PORT), `make test` tests.
-# `make trace STAGE=3e` traces one of the article's stages (docs/stages.md).
+# `make trace STAGE=3e` traces one of the article's stages and draws it (docs/stages.md).
 
 CARGO ?= cargo
 BIN   := target/release/forkhttpd
@@ -42,6 +42,9 @@ size: build
 bench: build
 	./tools/bench
 
+# traces/STAGE.txt, the trace, and traces/STAGE.svg, its picture (tools/tracesvg: a lane
+# per process, clone and SIGCHLD arrows, zombies). CLIENTS=16: a smaller burst for 3f
+# and 3g (128 by default); TRACES=DIR: write there instead.
 trace: build test-tools
 	./tools/trace $(STAGE)
 
