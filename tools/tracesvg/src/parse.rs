@@ -318,6 +318,9 @@ mod tests {
         // -r: right-aligned relative seconds.
         let l = line("19404      0.000202 socket(AF_INET, SOCK_STREAM, IPPROTO_IP) = 3");
         assert_eq!((l.pid, l.stamp), (Some(19404), Stamp::Seconds(202_000)));
+        // A pid shorter than the column is padded.
+        let l = line("4045  1796496741.763316 close(8) = 0");
+        assert_eq!((l.pid, l.stamp), (Some(4045), Stamp::Seconds(1_796_496_741_763_316_000)));
         // strace to a terminal: `[pid N]`; nanosecond precision.
         let l = line("[pid 22430] 1733410000.123456789 close(3) = 0");
         assert_eq!((l.pid, l.stamp), (Some(22430), Stamp::Seconds(1_733_410_000_123_456_789)));
