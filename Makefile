@@ -9,11 +9,14 @@ STAGE ?= forkhttpd
 
 # What the tests (and make trace) run besides cargo: a tracer, a real HTTP client, bc.
 TEST_TOOLS := strace curl bc wget
+# A browser for the test that draws make trace's picture (tests/trace_picture.rs):
+# installed when it can be; without it that test says it is skipped, and why.
+BROWSER := chromium
 
 # The fuzz targets (fuzz/): how long `make fuzz` runs them, in all.
 FUZZ_SECONDS ?= 60
 
-.PHONY: build run test size bench trace fuzz clean test-tools
+.PHONY: build run test size bench trace fuzz clean test-tools test-browser
 
 build:
 	$(CARGO) build --release
@@ -22,7 +25,7 @@ run: build
 	./$(BIN) --port $(PORT)
 
 # The black-box tests run $(BIN), the release build, as users do.
-test: build test-tools
+test: build test-tools test-browser
 	$(CARGO) test
 
 # Stripped size: what a `FROM scratch` image carries. Fails above SIZE_LIMIT (58 KiB: the
@@ -76,3 +79,15 @@ test-tools:
 	    echo "make test needs:$$missing; install them (e.g. sudo apt-get install$$missing)" >&2; exit 1; \
 	  fi; \
 	fi
+
+# Installs $(BROWSER) as root with apt-get when it is missing; never fails.
+test-browser:
+	@command -v $(BROWSER) >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing $(BROWSER) (for tests/trace_picture.rs)"; \
+	    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(BROWSER) >/dev/null; } || \
+	      echo "could not install $(BROWSER): the test that draws a picture in it will be skipped"; \
+	  else \
+	    echo "no $(BROWSER) (apt-get install $(BROWSER)): the test that draws a picture in it will be skipped"; \
+	  fi; \
+	}
