@@ -211,7 +211,7 @@ pub fn read(sources: &[Source]) -> Trace {
             warnings.push("-r with -ff: each file's times are summed on their own, and do not line up exactly".into());
         }
         if timing == Timing::Order {
-            warnings.push("several files without timestamps: each file is drawn in its own order, not in time".into());
+            warnings.push("several files without timestamps: each process's lines in their order, from the clone that made it; between processes the order is a guess".into());
         }
         // One file per process: their lines are interleaved by time (a stable sort keeps
         // each file's own order).
@@ -266,7 +266,8 @@ pub fn read(sources: &[Source]) -> Trace {
             Body::Other => {}
         }
     }
-    b.finish(header, timing, lines, unknown, warnings)
+    let untimed_files = sources.len() > 1 && timing == Timing::Order;
+    b.finish(header, timing, lines, unknown, warnings, untimed_files)
 }
 
 /// The pid a successful clone, clone3, fork or vfork returned to the parent.
@@ -281,8 +282,18 @@ fn exec_name(name: &str, args: &str, ret: Option<&Ret>) -> Option<String> {
     if !matches!(name, "execve" | "execveat") || ret?.value != Some(0) {
         return None;
     }
-    let argv0 = parse::first_list_string(args)?;
-    Some(argv0.rsplit('/').next().unwrap_or(argv0).to_string())
+    // execve's path, unless strace cut it short; or argv[0] (execveat's path is often "",
+    // the file being its descriptor). A name cut short ends in `...`.
+    let path = if name == "execve" { parse::first_string(args).filter(|(p, _)| !p.is_empty()) } else { None };
+    let argv0 = parse::first_list_string(args);
+    let (program, cut) = match (path, argv0) {
+        (Some((p, false)), _) => (p, false),
+        (_, Some((a, false))) => (a, false),
+        (Some(p), _) | (None, Some(p)) => p,
+        (None, None) => return None,
+    };
+    let base = program.rsplit('/').next().unwrap_or(program);
+    Some(if cut { format!("{base}...") } else { base.to_string() })
 }
 
 /// The arguments written on the first line of a call split in two.
@@ -330,8 +341,47 @@ impl Builder {
         self.procs[i].exit = Some(exit);
     }
 
-    fn finish(mut self, header: Vec<String>, timing: Timing, lines: usize, unknown: usize, warnings: Vec<String>) -> Trace {
-        let end = self.calls.iter().map(Call::done).chain(self.signals.iter().map(|s| s.t)).chain(self.procs.iter().filter_map(|p| p.exit.as_ref().map(|e| e.t))).max().unwrap_or(0);
+    /// Files of `strace -ff` without timestamps each count their own lines from 0: move
+    /// each process's lines to start just after the clone that made it (its parent moved
+    /// first), the one order they are known to have.
+    fn start_at_clones(&mut self) {
+        let depth = |procs: &[Proc], index: &HashMap<u32, usize>, mut i: usize| {
+            let mut d = 0;
+            while let Some(parent) = procs[i].parent.and_then(|p| index.get(&p)) {
+                (i, d) = (*parent, d + 1);
+                if d > procs.len() {
+                    break; // a loop of parents: pids reused
+                }
+            }
+            d
+        };
+        let mut order: Vec<usize> = (0..self.procs.len()).collect();
+        order.sort_by_key(|&i| depth(&self.procs, &self.index, i));
+        let mut offset: HashMap<u32, i64> = HashMap::new();
+        for i in order {
+            let p = &self.procs[i];
+            let by = match (p.parent, p.born) {
+                (Some(parent), Some(c)) => offset.get(&parent).copied().unwrap_or(0) + self.calls[c].start + 500,
+                _ => 0,
+            };
+            offset.insert(p.pid, by);
+        }
+        for c in &mut self.calls {
+            c.start += offset[&c.pid];
+            c.end = c.end.map(|e| e + offset[&c.pid]);
+        }
+        for s in &mut self.signals {
+            s.t += offset[&s.pid];
+        }
+        for p in &mut self.procs {
+            p.start = p.born.map_or(offset[&p.pid], |c| self.calls[c].start);
+            if let Some(e) = &mut p.exit {
+                e.t += offset[&p.pid];
+            }
+        }
+    }
+
+    fn finish(mut self, header: Vec<String>, timing: Timing, lines: usize, unknown: usize, warnings: Vec<String>, untimed_files: bool) -> Trace {
         // Births: the clone that returned the child's pid. A child that wrote no line
         // still gets its lane.
         for c in 0..self.calls.len() {
@@ -345,6 +395,10 @@ impl Builder {
                 p.start_seq = p.start_seq.min(seq);
             }
         }
+        if untimed_files {
+            self.start_at_clones();
+        }
+        let end = self.calls.iter().map(Call::done).chain(self.signals.iter().map(|s| s.t)).chain(self.procs.iter().filter_map(|p| p.exit.as_ref().map(|e| e.t))).max().unwrap_or(0);
         // Exits that strace -qq did not write: the process's exit_group.
         for p in &mut self.procs {
             if p.exit.is_none() {
@@ -515,6 +569,20 @@ mod tests {
         assert_eq!(lanes, [(1, 0, "process"), (3, 1, "child 1"), (4, 2, "hello.sh"), (2, 1, "child 2")]);
         // -r: the times add up.
         assert_eq!(t.calls[3].start, 60_000);
+    }
+
+    #[test]
+    fn ff_files_without_timestamps_start_at_their_clone() {
+        let parent = "getpid() = 1\ngetpid() = 1\nclone(child_stack=NULL, flags=SIGCHLD) = 2\nclose(4) = 0\n";
+        let child = "close(3) = 0\nexit_group(0) = ?\n+++ exited with 0 +++\n";
+        let t = read(&[Source { pid: Some(1), text: parent.into() }, Source { pid: Some(2), text: child.into() }]);
+        assert_eq!(t.timing, Timing::Order);
+        let clone = t.calls.iter().find(|c| c.name == "clone").unwrap();
+        let first = t.calls.iter().find(|c| c.pid == 2).unwrap();
+        assert_eq!((clone.start, first.start), (2000, 2500), "the child's first line just after the clone");
+        assert_eq!(t.proc(2).unwrap().start, 2000);
+        assert_eq!(t.proc(2).unwrap().exit.as_ref().unwrap().t, 4500);
+        assert_eq!(t.warnings.len(), 1);
     }
 
     #[test]

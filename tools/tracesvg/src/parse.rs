@@ -212,15 +212,25 @@ fn digits(s: &str) -> &str {
 }
 
 /// The first string of a list argument, `["target/release/webserver3f", "--port", "0"]`:
-/// argv[0] of an `execve`. Escapes are left as written.
-pub fn first_list_string(args: &str) -> Option<&str> {
-    let list = &args[args.find("[\"")? + 2..];
+/// argv[0] of an `execve`. Escapes are left as written; true if strace cut it short
+/// (`"..."...`, past `-s`).
+pub fn first_list_string(args: &str) -> Option<(&str, bool)> {
+    string_at(&args[args.find("[\"")? + 1..])
+}
+
+/// The string that starts `args` (`execve`'s path), and whether strace cut it short.
+pub fn first_string(args: &str) -> Option<(&str, bool)> {
+    string_at(args.trim_start())
+}
+
+fn string_at(s: &str) -> Option<(&str, bool)> {
+    let body = s.strip_prefix('"')?;
     let mut escaped = false;
-    for (i, b) in list.bytes().enumerate() {
+    for (i, b) in body.bytes().enumerate() {
         match b {
             _ if escaped => escaped = false,
             b'\\' => escaped = true,
-            b'"' => return Some(&list[..i]),
+            b'"' => return Some((&body[..i], body[i + 1..].starts_with("..."))),
             _ => {}
         }
     }
@@ -305,7 +315,12 @@ mod tests {
         assert_eq!((l.pid, l.stamp), (None, Stamp::Seconds(1_796_496_217_389_865_000)));
         let Body::Call { name, args, .. } = l.body else { panic!() };
         assert_eq!(name, "execve");
-        assert_eq!(first_list_string(&args), Some("target/release/webserver3g"));
+        assert_eq!(first_list_string(&args), Some(("target/release/webserver3g", false)));
+        assert_eq!(first_string(&args), Some(("target/release/webserver3g", false)));
+        // Cut short by -s (32 bytes by default).
+        let args = r#""/work/trace-picture/target/release/webserver3g", ["/work/trace-picture/target/relea"...], 0x7ffd /* 35 vars */"#;
+        assert_eq!(first_list_string(args), Some(("/work/trace-picture/target/relea", true)));
+        assert_eq!(first_string(args), Some(("/work/trace-picture/target/release/webserver3g", false)));
         // Neither pid nor timestamp: the plain `strace -ff` line.
         let l = line("close(3)                                = 0");
         assert_eq!((l.pid, l.stamp, l.body), (None, Stamp::None, call("close", "3", Some(0), None)));

@@ -184,12 +184,14 @@ pub fn esc(s: &str) -> String {
     out
 }
 
-/// A time since the trace's first line, for a tick or a title.
-fn when(trace: &Trace, ns: i64) -> String {
-    match trace.timing {
-        Timing::Order => format!("line {}", ns / 1000 + 1),
-        _ => format!("{}.{:06} s", ns / 1_000_000_000, ns % 1_000_000_000 / 1000),
-    }
+/// A time since the trace's first line, for a tick.
+fn secs(ns: i64) -> String {
+    format!("{}.{:06} s", ns / 1_000_000_000, ns % 1_000_000_000 / 1000)
+}
+
+/// ` at 0.062345 s` for a title; nothing when the trace has no time.
+fn at(trace: &Trace, ns: i64) -> String {
+    if trace.timing == Timing::Order { String::new() } else { format!(" at {}", secs(ns)) }
 }
 
 /// The length of a cut-out gap.
@@ -318,8 +320,9 @@ text {{ fill: #222; white-space: pre; }}
             bottom - axis_y,
         );
     }
+    // Without timestamps there is no time to name: no ticks.
     let mut last_tick = f64::NEG_INFINITY;
-    for &(x, t) in &place.xs {
+    for &(x, t) in place.xs.iter().filter(|_| trace.timing != Timing::Order) {
         if x - last_tick >= TICK_GAP {
             last_tick = x;
             let _ = writeln!(
@@ -332,7 +335,7 @@ text {{ fill: #222; white-space: pre; }}
                 ax(x),
                 ax(x) + 2.0,
                 axis_y - 5.0,
-                when(trace, t)
+                secs(t)
             );
         }
     }
@@ -367,7 +370,7 @@ text {{ fill: #222; white-space: pre; }}
             Some(c) => {
                 let call = &trace.calls[c];
                 let to = place.end[c].unwrap_or(place.start[c]);
-                (to, "zombie", format!("reaped by {} in {} at {}", call.name, call.pid, when(trace, call.done())))
+                (to, "zombie", format!("reaped by {} in {}{}", call.name, call.pid, at(trace, call.done())))
             }
             None => match lane_of.get(&parent) {
                 Some(&pl) if place.exit[pl].is_some() => (life_end[pl], "zombie unreaped", format!("never reaped: a zombie until its parent {parent} ended")),
@@ -377,14 +380,14 @@ text {{ fill: #222; white-space: pre; }}
         let reaper = p.reaped.map_or(String::new(), |c| format!(r#" data-reaper="{}""#, trace.calls[c].pid));
         let _ = writeln!(
             s,
-            r#"<rect class="{class}" data-pid="{}"{reaper} x="{:.1}" y="{:.1}" width="{:.1}" height="8"><title>{} {}: a zombie from {} ({}); {what}</title></rect>"#,
+            r#"<rect class="{class}" data-pid="{}"{reaper} x="{:.1}" y="{:.1}" width="{:.1}" height="8"><title>{} {}: a zombie from its exit{} ({}); {what}</title></rect>"#,
             p.pid,
             ax(exit),
             cy(l) - 4.0,
             (to - exit).max(2.0),
             p.pid,
             esc(&p.name),
-            when(trace, exited.t),
+            at(trace, exited.t),
             esc(&exited.how)
         );
     }
@@ -416,13 +419,13 @@ text {{ fill: #222; white-space: pre; }}
         let (x1, x2) = (ax(place.start[c]), ax(place.birth[l].unwrap_or(place.start[c])));
         let _ = writeln!(
             s,
-            r#"<line class="arrow clone" data-from="{parent}" data-to="{}" x1="{x1:.1}" y1="{:.1}" x2="{x2:.1}" y2="{:.1}"><title>{} returned {} in the parent and 0 in the child, at {}</title></line>"#,
+            r#"<line class="arrow clone" data-from="{parent}" data-to="{}" x1="{x1:.1}" y1="{:.1}" x2="{x2:.1}" y2="{:.1}"><title>{} returned {} in the parent and 0 in the child{}</title></line>"#,
             p.pid,
             cy(pl) + 3.0,
             cy(l) - 3.0,
             call.name,
             p.pid,
-            when(trace, call.start)
+            at(trace, call.start)
         );
     }
     for (sg, sig) in trace.signals.iter().enumerate() {
@@ -562,14 +565,14 @@ fn lane_title(trace: &Trace, lane: usize) -> String {
     let p = &trace.procs[lane];
     let mut t = format!("pid {} ({})", p.pid, p.name);
     if let (Some(parent), Some(c)) = (p.parent, p.born) {
-        let _ = write!(t, ", cloned by {parent} at {}", when(trace, trace.calls[c].start));
+        let _ = write!(t, ", cloned by {parent}{}", at(trace, trace.calls[c].start));
     }
     if let Some(e) = &p.exit {
-        let _ = write!(t, ", {} at {}", e.how, when(trace, e.t));
+        let _ = write!(t, ", {}{}", e.how, at(trace, e.t));
     }
     if let Some(c) = p.reaped {
         let call = &trace.calls[c];
-        let _ = write!(t, ", reaped by {} in {} at {}", call.name, call.pid, when(trace, call.done()));
+        let _ = write!(t, ", reaped by {} in {}{}", call.name, call.pid, at(trace, call.done()));
     } else if p.exit.is_some() && p.parent.is_some() {
         t.push_str(", never reaped in the trace");
     }
@@ -628,7 +631,8 @@ mod tests {
     #[test]
     fn times() {
         let t = crate::model::read(&[crate::model::Source { pid: None, text: "1 1.5 getpid() = 1\n".into() }]);
-        assert_eq!(when(&t, 1_234_567_891), "1.234567 s");
+        assert_eq!(secs(1_234_567_891), "1.234567 s");
+        assert_eq!(at(&t, 1_234_567_891), " at 1.234567 s");
         assert_eq!(span(1_500_000_000), "1.50 s");
         assert_eq!(span(25_000_000), "25 ms");
         assert_eq!(wrap("aaaa bbbb cccc dddd eeee ffff", 20), ["aaaa bbbb cccc dddd", "eeee ffff"]);
