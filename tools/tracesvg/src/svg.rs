@@ -267,6 +267,7 @@ text {{ fill: #222; white-space: pre; }}
 .title {{ font-size: 15px; font-weight: bold; }}
 .subtitle {{ font-size: 11px; }}
 .note {{ font-size: 9px; fill: #555; }}
+.again {{ fill: #8a8a8a; font-style: italic; }}
 </style>
 <defs>
 <pattern id="hatch" patternUnits="userSpaceOnUse" width="5" height="5" patternTransform="rotate(45)"><rect width="5" height="5" fill="#eeeeee"/><line x1="0" y1="0" x2="0" y2="5" stroke="#555" stroke-width="1.6"/></pattern>
@@ -357,6 +358,12 @@ text {{ fill: #222; white-space: pre; }}
         let from = place.birth[l].unwrap_or(first[l]).min(first[l]);
         let from = if from.is_finite() { from } else { place.exit[l].unwrap_or(0.0) };
         let _ = writeln!(s, r#"<line class="life" data-pid="{}" x1="{:.1}" y1="{:.1}" x2="{:.1}" y2="{:.1}"/>"#, p.pid, ax(from), cy(l), ax(life_end[l]), cy(l));
+        // Far to the right of the names, a lane's name again where it starts: nothing is
+        // drawn on a lane before its process is born.
+        let name = label(l);
+        if place.birth[l].is_some() && from - name.len() as f64 * CW > 200.0 {
+            let _ = writeln!(s, r#"<text class="again" x="{:.1}" y="{:.1}" text-anchor="end">{}</text>"#, ax(from) - 6.0, cy(l) + 3.0, esc(&name));
+        }
     }
     let _ = writeln!(s, "</g>");
 
