@@ -1,5 +1,5 @@
 # forkhttpd: `make run` serves on $(PORT) (8888 unless you set PORT), `make test` tests.
-# `make trace STAGE=3e` traces one of the article's stages (docs/stages.md).
+# `make trace STAGE=3e` traces one of the article's stages and draws it (docs/stages.md).
 
 CARGO ?= cargo
 BIN   := target/release/forkhttpd
@@ -10,11 +10,14 @@ STAGE ?= forkhttpd
 # What the tests (and make trace) run besides cargo: a tracer, real HTTP clients, bc, and
 # php-cgi (the CGI program most sites run).
 TEST_TOOLS := strace curl bc wget php-cgi
+# A browser for the test that draws make trace's picture (tests/trace_picture.rs):
+# installed when it can be; without it that test says it is skipped, and why.
+BROWSER := chromium
 
 # The fuzz targets (fuzz/): how long `make fuzz` runs them, in all.
 FUZZ_SECONDS ?= 60
 
-.PHONY: build run test size bench trace fuzz clean test-tools
+.PHONY: build run test size bench trace fuzz clean test-tools test-browser
 
 build:
 	$(CARGO) build --release
@@ -23,7 +26,7 @@ run: build
 	./$(BIN) --port $(PORT)
 
 # The black-box tests run $(BIN), the release build, as users do.
-test: build test-tools
+test: build test-tools test-browser
 	$(CARGO) test
 
 # Stripped size: what a `FROM scratch` image carries. Fails above SIZE_LIMIT (66 KiB: the
@@ -43,6 +46,9 @@ size: build
 bench: build
 	./tools/bench
 
+# traces/STAGE.txt, the trace, and traces/STAGE.svg, its picture (tools/tracesvg: a lane
+# per process, clone and SIGCHLD arrows, zombies). CLIENTS=16: a smaller burst for 3f
+# and 3g (128 by default); TRACES=DIR: write there instead.
 trace: build test-tools
 	./tools/trace $(STAGE)
 
@@ -74,3 +80,15 @@ test-tools:
 	    echo "make test needs:$$missing; install them (e.g. sudo apt-get install$$missing)" >&2; exit 1; \
 	  fi; \
 	fi
+
+# Installs $(BROWSER) as root with apt-get when it is missing; never fails.
+test-browser:
+	@command -v $(BROWSER) >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing $(BROWSER) (for tests/trace_picture.rs)"; \
+	    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(BROWSER) >/dev/null; } || \
+	      echo "could not install $(BROWSER): the test that draws a picture in it will be skipped"; \
+	  else \
+	    echo "no $(BROWSER) (apt-get install $(BROWSER)): the test that draws a picture in it will be skipped"; \
+	  fi; \
+	}
