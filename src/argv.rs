@@ -1,5 +1,6 @@
 //! The program's arguments and environment, as the kernel put them on the initial stack
 //! and origin hands them to `origin_main`.
+#![allow(unsafe_code)] // unsafe: reading the kernel's argv and envp arrays, raw pointers.
 
 use core::ffi::CStr;
 

@@ -49,6 +49,7 @@ impl Buf {
         self
     }
 
+/// Appends one byte, if it fits.
     pub fn byte(&mut self, b: u8) -> &mut Self {
         self.push(&[b])
     }
@@ -121,6 +122,7 @@ impl Buf {
         self.bytes.get(..self.len).unwrap_or(&[])
     }
 
+/// No room is left.
     pub fn is_full(&self) -> bool {
         self.len == CAPACITY
     }

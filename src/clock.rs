@@ -11,7 +11,9 @@ pub fn monotonic() -> Duration {
 /// Both clocks at one moment.
 #[derive(Clone, Copy)]
 pub struct Now {
+/// [`monotonic`].
     pub monotonic: Duration,
+/// [`unix_seconds`].
     pub unix: i64,
 }
 

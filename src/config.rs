@@ -1,21 +1,32 @@
-//! The command line: options, their defaults, and the one-line errors for bad ones.
+//! The command line: the options as one table ([`OPTIONS`]: names, value, range, default,
+//! help, and what each sets), from which parsing, `--help` and the one-line errors are
+//! all made, so that adding an option is adding an entry. The engine ([`Opt`], [`parse`],
+//! [`help`]) serves the article's stages too, with a table of their own.
+//!
+//! Values are the kernel's `argv` strings, which live as long as the process: a
+//! configuration borrows them (`'static`), copies nothing, allocates nothing.
 
-use crate::buf::split;
-use crate::children::LIMIT;
+use crate::buf::{Buf, split};
 use core::net::{IpAddr, Ipv4Addr, SocketAddr};
+
+/// The most processes the parent keeps at once: the size of its pid table, and so the
+/// most `--max-children` and `--workers` can be.
+pub const PROCESSES_MAX: usize = 1024;
 
 /// How the server runs.
 #[derive(Debug, PartialEq, Eq)]
-pub struct Config<'a> {
+pub struct Config {
     /// The directory to serve; none: the Hello server.
-    pub dir: Option<&'a [u8]>,
+    pub dir: Option<&'static [u8]>,
     /// HTML listings for directories without `index.html`.
     pub list: bool,
     /// `--cgi PREFIX`: the scripts' directory beneath `dir`, without leading or trailing `/`.
-    pub cgi: Option<&'a [u8]>,
+    pub cgi: Option<&'static [u8]>,
     /// The ids to run as once the socket is bound.
     pub user: Option<Ids>,
+    /// The address and port to listen on.
     pub addr: SocketAddr,
+    /// `listen(2)`'s backlog.
     pub backlog: i32,
     /// No access log.
     pub quiet: bool,
@@ -39,119 +50,39 @@ pub struct Config<'a> {
 /// `--user UID[:GID]`; without `:GID` the group is the same number as the user.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Ids {
+    /// The user id.
     pub uid: u32,
+    /// The group id.
     pub gid: u32,
 }
 
+/// The port without `--port` or `$PORT`: the article's.
 pub const DEFAULT_PORT: u16 = 8888;
-pub const DEFAULT_BACKLOG: i32 = 1024;
-pub const DEFAULT_TIMEOUT: u32 = 10;
-pub const DEFAULT_MAX_CHILDREN: usize = 1024;
-pub const DEFAULT_GRACE: u32 = 10;
-pub const DEFAULT_KEEP_ALIVE: u32 = 5;
-pub const DEFAULT_MAX_REQUESTS: u32 = 1000;
+
+/// The largest request body a CGI program gets without `--max-body` (webserver3h's).
 pub const DEFAULT_MAX_BODY: u64 = 16 << 20;
 
-/// What the command line asks for.
-#[derive(Debug, PartialEq, Eq)]
-pub enum Command<'a> {
-    Serve(Config<'a>),
-    Help,
-    Version,
-}
+/// The server's options, in `--help`'s order.
+pub const OPTIONS: &[Opt<Config>] = &[
+    Opt { long: "port", short: b'p', kind: Kind::Number { name: "PORT", unit: Unit::Plain, min: 0, max: 65535, default: DEFAULT_PORT as u64, set: |c, n| c.addr.set_port(n as u16) }, help: "TCP port, 0 for any free one; $PORT if set" },
+    Opt { long: "bind", short: b'b', kind: Kind::Text { name: "ADDR", set: bind }, help: "IPv4 or IPv6 address; :: serves both (default: 0.0.0.0)" },
+    Opt { long: "backlog", short: 0, kind: Kind::Number { name: "N", unit: Unit::Plain, min: 1, max: 65535, default: 1024, set: |c, n| c.backlog = n as i32 }, help: "listen(2) backlog" },
+    Opt { long: "timeout", short: b't', kind: Kind::Number { name: "SECS", unit: Unit::Seconds, min: 1, max: 86400, default: 10, set: |c, n| c.timeout = n as u32 }, help: "time a connection may take in all" },
+    Opt { long: "max-children", short: b'c', kind: Kind::Number { name: "N", unit: Unit::Plain, min: 1, max: PROCESSES_MAX as u64, default: PROCESSES_MAX as u64, set: |c, n| c.max_children = n as usize }, help: "children at once; more connections wait in the backlog" },
+    Opt { long: "grace", short: 0, kind: Kind::Number { name: "SECS", unit: Unit::Seconds, min: 0, max: 86400, default: 10, set: |c, n| c.grace = n as u32 }, help: "time requests in flight get after SIGTERM/SIGINT\nbefore they are killed" },
+    Opt { long: "keep-alive", short: 0, kind: Kind::Number { name: "SECS", unit: Unit::Seconds, min: 0, max: 3600, default: 5, set: |c, n| c.keep_alive = n as u32 }, help: "how long a connection may wait for its next request;\n0: one request per connection" },
+    Opt { long: "max-requests", short: 0, kind: Kind::Number { name: "N", unit: Unit::Plain, min: 1, max: 1_000_000, default: 1000, set: |c, n| c.max_requests = n as u32 }, help: "requests per connection" },
+    Opt { long: "workers", short: b'w', kind: Kind::Number { name: "N", unit: Unit::Plain, min: 0, max: PROCESSES_MAX as u64, default: 0, set: |c, n| c.workers = n as usize }, help: "prefork N workers; 0: a fork per connection" },
+    Opt { long: "quiet", short: b'q', kind: Kind::Flag(|c| c.quiet = true), help: "no access log" },
+    Opt { long: "list", short: 0, kind: Kind::Flag(|c| c.list = true), help: "HTML listings of directories without index.html" },
+    Opt { long: "cgi", short: 0, kind: Kind::Text { name: "PREFIX", set: cgi }, help: "run DIR/PREFIX/NAME as a CGI program for the paths\nPREFIX/NAME[/PATH_INFO], e.g. /cgi-bin/ (needs DIR)" },
+    Opt { long: "max-body", short: 0, kind: Kind::Number { name: "BYTES", unit: Unit::Bytes, min: 0, max: u32::MAX as u64, default: DEFAULT_MAX_BODY, set: |c, n| c.max_body = n }, help: "largest request body a CGI program gets; more is 413" },
+    Opt { long: "user", short: b'u', kind: Kind::Text { name: "UID[:GID]", set: user }, help: "run as these numeric ids once the port is bound\n(GID defaults to UID)" },
+    Opt { long: "help", short: b'h', kind: Kind::Help, help: "print this help and exit" },
+    Opt { long: "version", short: b'V', kind: Kind::Version, help: "print the version and exit" },
+];
 
-/// A bad command line: `forkhttpd: <problem> '<arg>'<hint>`.
-#[derive(Debug, PartialEq, Eq)]
-pub struct UsageError<'a> {
-    pub problem: &'static Problem,
-    pub arg: &'a [u8],
-}
-
-/// What is wrong with an argument, and what would be right.
-#[derive(Debug, PartialEq, Eq)]
-pub struct Problem {
-    pub text: &'static str,
-    pub hint: &'static str,
-}
-
-/// A numeric option's values, and the problem any other value is.
-pub struct Range {
-    pub min: u64,
-    pub max: u64,
-    pub problem: Problem,
-}
-
-pub const UNKNOWN_OPTION: Problem = Problem { text: "unknown option", hint: "" };
-pub const NEEDS_VALUE: Problem = Problem { text: "option needs a value:", hint: "" };
-const TAKES_NO_VALUE: Problem = Problem { text: "option takes no value:", hint: "" };
-const UNEXPECTED: Problem = Problem { text: "unexpected argument", hint: "" };
-const BIND: Problem = Problem {
-    text: "invalid bind address",
-    hint: ": expected an IPv4 or IPv6 literal such as 0.0.0.0, 127.0.0.1 or ::",
-};
-const PORT_HINT: &str = ": expected a number from 0 to 65535";
-const ENV_PORT: Problem = Problem { text: "invalid $PORT", hint: PORT_HINT };
-pub const PORT: Range = Range { min: 0, max: 65535, problem: Problem { text: "invalid port", hint: PORT_HINT } };
-const BACKLOG: Range =
-    Range { min: 1, max: 65535, problem: Problem { text: "invalid backlog", hint: ": expected a number from 1 to 65535" } };
-const TIMEOUT: Range = Range {
-    min: 1,
-    max: 86400,
-    problem: Problem { text: "invalid timeout", hint: ": expected whole seconds from 1 to 86400" },
-};
-const MAX_CHILDREN: Range = Range {
-    min: 1,
-    max: LIMIT as u64,
-    problem: Problem { text: "invalid max-children", hint: ": expected a number from 1 to 1024" },
-};
-const GRACE: Range = Range {
-    min: 0,
-    max: 86400,
-    problem: Problem { text: "invalid grace", hint: ": expected whole seconds from 0 to 86400" },
-};
-const KEEP_ALIVE: Range = Range {
-    min: 0,
-    max: 3600,
-    problem: Problem { text: "invalid keep-alive", hint: ": expected whole seconds from 0 to 3600" },
-};
-const MAX_REQUESTS: Range = Range {
-    min: 1,
-    max: 1_000_000,
-    problem: Problem { text: "invalid max-requests", hint: ": expected a number from 1 to 1000000" },
-};
-const CGI: Problem = Problem { text: "invalid cgi prefix", hint: ": expected a directory beneath DIR, such as /cgi-bin/" };
-const CGI_NEEDS_DIR: Problem = Problem { text: "--cgi needs a DIR to find", hint: " in" };
-const WORKERS: Range = Range {
-    min: 0,
-    max: LIMIT as u64,
-    problem: Problem { text: "invalid workers", hint: ": expected a number from 0 to 1024" },
-};
-const MAX_BODY: Range = Range {
-    min: 0,
-    max: u32::MAX as u64,
-    problem: Problem { text: "invalid max-body", hint: ": expected a number of bytes from 0 to 4294967295" },
-};
-const ID: Range = Range {
-    min: 0,
-    max: u32::MAX as u64 - 1,
-    problem: Problem { text: "invalid user", hint: ": expected UID or UID:GID, numbers (a scratch image has no /etc/passwd)" },
-};
-
-/// The options, `|` between them, each by its names: the order `parse` matches their
-/// index in. A table, not a `match` on the names, which compiles to a comparison each.
-const OPTIONS: &[u8] = b"-h --help|-V --version|-q --quiet|--list|--cgi|-u --user|-b --bind|\
-    -p --port|--backlog|-t --timeout|-c --max-children|--grace|--keep-alive|--max-requests|-w --workers|--max-body";
-
-/// How many of the first `OPTIONS` take no value.
-const FLAGS: usize = 4;
-
-/// How many `OPTIONS` there are.
-const OPTION_COUNT: usize = 16;
-
-/// The last `OPTIONS`, the numeric ones: their ranges, in order.
-const NUMBERS: [&Range; 9] = [&PORT, &BACKLOG, &TIMEOUT, &MAX_CHILDREN, &GRACE, &KEEP_ALIVE, &MAX_REQUESTS, &WORKERS, &MAX_BODY];
-
-pub const HELP: &str = "\
+const ABOUT: &str = "\
 Usage: forkhttpd [OPTIONS] [DIR]
 
 A tiny static HTTP server that forks a process per connection. With DIR, it
@@ -159,29 +90,9 @@ serves the files under DIR; without, it answers GET and HEAD on any path with
 'Hello, World!'.
 
 Options:
-  -p, --port PORT       TCP port, 0 for any free one (default: $PORT, else 8888)
-  -b, --bind ADDR       IPv4 or IPv6 address (default: 0.0.0.0; :: serves both)
-      --backlog N       listen(2) backlog, 1-65535 (default: 1024)
-  -t, --timeout SECS    time a connection may take in all, 1-86400 (default: 10)
-  -c, --max-children N  children at once, 1-1024 (default: 1024); more
-                        connections wait in the backlog
-      --grace SECS      time requests in flight get after SIGTERM/SIGINT before
-                        they are killed, 0-86400 (default: 10)
-      --keep-alive SECS how long a connection may wait for its next request,
-                        0-3600; 0: one request per connection (default: 5)
-      --max-requests N  requests per connection, 1-1000000 (default: 1000)
-  -w, --workers N       prefork N workers, 0-1024 (default: 0: fork per connection)
-  -q, --quiet           no access log
-      --list            HTML listings of directories without index.html
-      --cgi PREFIX      run DIR/PREFIX/NAME as a CGI program for the paths
-                        PREFIX/NAME[/PATH_INFO], e.g. /cgi-bin/ (needs DIR)
-      --max-body BYTES  largest request body a CGI program gets (default:
-                        16777216); a larger one is 413
-  -u, --user UID[:GID]  run as these numeric ids once the port is bound
-                        (GID defaults to UID)
-  -h, --help            print this help and exit
-  -V, --version         print the version and exit
+";
 
+const NOTES: &str = "
 Prints 'Serving HTTP on port PORT ...', then an access-log line per request on
 stdout; its own events go to stderr. SIGTERM or SIGINT stops accepting and lets
 requests in flight finish (up to --grace); a second SIGINT kills them at once.
@@ -194,125 +105,382 @@ Exit status: 0 after SIGTERM/SIGINT, 130 after a second SIGINT, 1 if the socket
 cannot be set up or the ids not taken, 2 for a bad command line or DIR.
 ";
 
+/// What the command line asks for.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Command {
+    /// Serve, so.
+    Serve(Config),
+    /// `--help`.
+    Help,
+    /// `--version`.
+    Version,
+}
+
 /// Parses the arguments after the program name. `env_port` is `$PORT`, used when no
 /// `--port` is given.
-pub fn parse<'a>(
-    mut args: impl Iterator<Item = &'a [u8]>,
-    env_port: Option<&'a [u8]>,
-) -> Result<Command<'a>, UsageError<'a>> {
-    let mut dir = None;
-    let mut list = false;
-    let mut cgi = None;
-    let mut user = None;
-    let mut ip = IpAddr::V4(Ipv4Addr::UNSPECIFIED);
-    let mut quiet = false;
-    // The numeric options' values, in the order of `NUMBERS`.
-    let mut numbers = [None; NUMBERS.len()];
-
-    while let Some(arg) = args.next() {
-        // `--name=value` as well as `--name value`.
-        let (name, inline) = split_option(arg);
-        let mut value = || inline.or_else(|| args.next()).ok_or(UsageError { problem: &NEEDS_VALUE, arg: name });
-        let option = split(OPTIONS, b'|').position(|names| split(names, b' ').any(|n| n == name));
-        if inline.is_some() && option.is_some_and(|i| i < FLAGS) {
-            return Err(UsageError { problem: &TAKES_NO_VALUE, arg });
-        }
-        match option {
-            Some(0) => return Ok(Command::Help),
-            Some(1) => return Ok(Command::Version),
-            Some(2) => quiet = true,
-            Some(3) => list = true,
-            Some(4) => cgi = Some(parse_prefix(value()?)?),
-            Some(5) => user = Some(parse_ids(value()?)?),
-            Some(6) => ip = parse_ip(value()?)?,
-            Some(i) => {
-                let n = i - (OPTION_COUNT - NUMBERS.len());
-                if let (Some(slot), Some(range)) = (numbers.get_mut(n), NUMBERS.get(n)) {
-                    *slot = Some(number(value()?, range)?);
-                }
-            }
-            None if name.starts_with(b"-") => return Err(UsageError { problem: &UNKNOWN_OPTION, arg: name }),
-            None if dir.is_none() => dir = Some(arg),
-            None => return Err(UsageError { problem: &UNEXPECTED, arg }),
-        }
-    }
-
-    let [port, backlog, timeout, max_children, grace, keep_alive, max_requests, workers, max_body] = numbers;
-    let backlog = backlog.map_or(DEFAULT_BACKLOG, |n| n as i32);
-    let timeout = timeout.map_or(DEFAULT_TIMEOUT, |n| n as u32);
-    let max_children = max_children.map_or(DEFAULT_MAX_CHILDREN, |n| n as usize);
-    let grace = grace.map_or(DEFAULT_GRACE, |n| n as u32);
-    let keep_alive = keep_alive.map_or(DEFAULT_KEEP_ALIVE, |n| n as u32);
-    let max_requests = max_requests.map_or(DEFAULT_MAX_REQUESTS, |n| n as u32);
-    let workers = workers.map_or(0, |n| n as usize);
-    let max_body = max_body.unwrap_or(DEFAULT_MAX_BODY);
-    let port = match (port, env_port) {
-        (Some(p), _) => p as u16,
-        (None, Some(p)) => number(p, &PORT).map_err(|e| UsageError { problem: &ENV_PORT, ..e })? as u16,
-        (None, None) => DEFAULT_PORT,
+pub fn parse(mut args: impl Iterator<Item = &'static [u8]>, env_port: Option<&'static [u8]>) -> Result<Command, UsageError> {
+    let mut c = Config {
+        dir: None,
+        list: false,
+        cgi: None,
+        user: None,
+        addr: SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 0),
+        backlog: 0,
+        quiet: false,
+        timeout: 0,
+        max_children: 0,
+        grace: 0,
+        keep_alive: 0,
+        max_requests: 0,
+        workers: 0,
+        max_body: 0,
     };
-    if let (Some(prefix), None) = (cgi, dir) {
-        return Err(UsageError { problem: &CGI_NEEDS_DIR, arg: prefix });
+    // The one operand: DIR.
+    let parsed = run(OPTIONS, &mut c, &mut args, &mut |c, arg| match c.dir.replace(arg) {
+        None => Ok(()),
+        Some(_) => Err(UNEXPECTED),
+    })?;
+    match parsed.stop {
+        Some(Stop::Help) => return Ok(Command::Help),
+        Some(Stop::Version) => return Ok(Command::Version),
+        Some(Stop::Rest) => return Err(UsageError { problem: UNEXPECTED, arg: b"--" }),
+        None => {}
     }
-    let addr = SocketAddr::new(ip, port);
-    Ok(Command::Serve(Config { dir, list, cgi, user, addr, backlog, quiet, timeout, max_children, grace, keep_alive, max_requests, workers, max_body }))
+    if let (Some(port), false) = (env_port, parsed.given(OPTIONS, "port")) {
+        let n = number(port, 0, u16::MAX.into()).ok_or(UsageError { problem: Problem { text: "$PORT", hint: PORT.hint() }, arg: port })?;
+        c.addr.set_port(n as u16);
+    }
+    if let (Some(prefix), None) = (c.cgi, c.dir) {
+        return Err(UsageError { problem: Problem { text: "--cgi needs a DIR to find", hint: Hint::Text(" in") }, arg: prefix });
+    }
+    Ok(Command::Serve(c))
+}
+
+/// `--port`'s entry.
+const PORT: &Opt<Config> = &OPTIONS[0];
+
+/// Writes `--help`, in pieces, to `emit`.
+pub fn help(emit: &mut dyn FnMut(&[u8])) {
+    emit(ABOUT.as_bytes());
+    write_options(OPTIONS, emit);
+    emit(NOTES.as_bytes());
+}
+
+fn bind(c: &mut Config, s: &'static [u8]) -> Result<(), Problem> {
+    // `ADDR`, or `[ADDR]` for IPv6.
+    let bare = s.strip_prefix(b"[").and_then(|s| s.strip_suffix(b"]")).unwrap_or(s);
+    let ip = crate::addr::parse(bare).ok_or(Problem {
+        text: "invalid bind address",
+        hint: Hint::Text(": expected an IPv4 or IPv6 literal such as 0.0.0.0, 127.0.0.1 or ::"),
+    })?;
+    c.addr.set_ip(ip);
+    Ok(())
 }
 
 /// `/cgi-bin/`, `cgi-bin` or `/apps/cgi` as `cgi-bin`, `apps/cgi`: a path beneath DIR,
 /// without `.` or `..` (no decoded target has them, so it would never match).
-fn parse_prefix(s: &[u8]) -> Result<&[u8], UsageError<'_>> {
+fn cgi(c: &mut Config, s: &'static [u8]) -> Result<(), Problem> {
     let start = s.iter().take_while(|&&b| b == b'/').count();
     let end = s.len() - s.iter().rev().take_while(|&&b| b == b'/').count();
     let prefix = s.get(start..end.max(start)).unwrap_or(&[]);
     let dots = split(prefix, b'/').any(|seg| seg == b"." || seg == b"..");
-    if prefix.is_empty() || dots { Err(UsageError { problem: &CGI, arg: s }) } else { Ok(prefix) }
+    if prefix.is_empty() || dots {
+        return Err(Problem { text: "invalid cgi prefix", hint: Hint::Text(": expected a directory beneath DIR, such as /cgi-bin/") });
+    }
+    c.cgi = Some(prefix);
+    Ok(())
 }
 
-/// `UID` or `UID:GID`.
-fn parse_ids(s: &[u8]) -> Result<Ids, UsageError<'_>> {
-    let bad = |_| UsageError { problem: &ID.problem, arg: s };
+/// `UID` or `UID:GID`, numbers (the kernel reads -1, 4294967295, as "unchanged").
+fn user(c: &mut Config, s: &'static [u8]) -> Result<(), Problem> {
+    let bad = Problem { text: "invalid user", hint: Hint::Text(": expected UID or UID:GID, numbers (a scratch image has no /etc/passwd)") };
+    let id = |s: &[u8]| number(s, 0, u32::MAX as u64 - 1).map(|n| n as u32).ok_or(bad);
     let (uid, gid) = match s.iter().position(|&b| b == b':') {
-        Some(colon) => (s.get(..colon).unwrap_or(s), s.get(colon + 1..)),
-        None => (s, None),
+        Some(colon) => (id(s.get(..colon).unwrap_or(s))?, id(s.get(colon + 1..).unwrap_or(&[]))?),
+        None => (id(s)?, id(s)?),
     };
-    let uid = number(uid, &ID).map_err(bad)? as u32;
-    let gid = match gid {
-        Some(g) => number(g, &ID).map_err(bad)? as u32,
-        None => uid,
-    };
-    Ok(Ids { uid, gid })
+    c.user = Some(Ids { uid, gid });
+    Ok(())
 }
 
-/// `--name=value` as `(--name, Some(value))`; any other argument as `(arg, None)`.
-pub(crate) fn split_option(arg: &[u8]) -> (&[u8], Option<&[u8]>) {
-    match arg.iter().position(|&b| b == b'=') {
-        Some(i) if arg.starts_with(b"--") => (arg.get(..i).unwrap_or(arg), arg.get(i + 1..)),
-        _ => (arg, None),
+// The engine.
+
+/// An option: its names, its value, its help; what it sets in a configuration `C`.
+pub struct Opt<C: 'static> {
+    /// `--LONG`.
+    pub long: &'static str,
+    /// `-S`, or 0 for none.
+    pub short: u8,
+    /// Its value, and what it sets.
+    pub kind: Kind<C>,
+    /// Its line of `--help` (a `\n` continues it on the next, indented).
+    pub help: &'static str,
+}
+
+/// What an option takes, and what it does with it.
+pub enum Kind<C: 'static> {
+    /// No value.
+    Flag(fn(&mut C)),
+    /// A decimal number from `min` to `max` (`default` until given), `name` in `--help`.
+    Number {
+        /// The value's name in `--help`: `PORT`, `N`, `SECS`.
+        name: &'static str,
+        /// What the number counts, for the error's hint.
+        unit: Unit,
+        /// The least it may be.
+        min: u64,
+        /// The most it may be.
+        max: u64,
+        /// Its value until given.
+        default: u64,
+        /// Stores it.
+        set: fn(&mut C, u64),
+    },
+    /// Any other value, `name` in `--help`; `set` checks and stores it.
+    Text {
+        /// The value's name in `--help`.
+        name: &'static str,
+        /// Checks and stores it, or says what is wrong.
+        set: fn(&mut C, &'static [u8]) -> Result<(), Problem>,
+    },
+    /// `--help`: nothing else is parsed.
+    Help,
+    /// `--version`: nothing else is parsed.
+    Version,
+}
+
+/// What a number counts, for the hint of a bad one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Unit {
+    /// `expected a number from MIN to MAX`.
+    Plain,
+    /// `expected whole seconds from MIN to MAX`.
+    Seconds,
+    /// `expected a number of bytes from MIN to MAX`.
+    Bytes,
+}
+
+/// How parsing ended.
+pub struct Parsed {
+    /// The options given, one bit each, by their index in the table.
+    given: u64,
+    /// `--help` or `--version` came, or `--` (the rest is the caller's).
+    pub stop: Option<Stop>,
+}
+
+/// Why parsing stopped before the end.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stop {
+    /// `--help`.
+    Help,
+    /// `--version`.
+    Version,
+    /// `--`: the arguments after it are left in the iterator.
+    Rest,
+}
+
+impl Parsed {
+    /// Whether the option `long` of `table` was given.
+    pub fn given<C>(&self, table: &[Opt<C>], long: &str) -> bool {
+        table.iter().position(|o| o.long == long).is_some_and(|i| self.given & (1 << i) != 0)
     }
 }
 
-/// `ADDR`, or `[ADDR]` for IPv6.
-fn parse_ip(s: &[u8]) -> Result<IpAddr, UsageError<'_>> {
-    let bare = s.strip_prefix(b"[").and_then(|s| s.strip_suffix(b"]")).unwrap_or(s);
-    crate::addr::parse(bare).ok_or(UsageError { problem: &BIND, arg: s })
+/// A bad command line: `PROGRAM: PROBLEM 'ARG'HINT (see PROGRAM --help)`; for a number
+/// out of its range, `PROGRAM: invalid NAME 'ARG': expected …`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct UsageError {
+    /// What is wrong.
+    pub problem: Problem,
+    /// With what.
+    pub arg: &'static [u8],
 }
 
-/// A decimal number in `range`, digits only.
-pub(crate) fn number<'a>(s: &'a [u8], range: &'static Range) -> Result<u64, UsageError<'a>> {
-    let bad = UsageError { problem: &range.problem, arg: s };
+/// What is wrong with an argument, and what would be right.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Problem {
+    /// `unknown option`, `invalid bind address`; with a [`Hint::Range`], the name of
+    /// what is invalid (`port`, `$PORT`).
+    pub text: &'static str,
+    /// After the argument: what would be right.
+    pub hint: Hint,
+}
+
+/// What would be right.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Hint {
+    /// Nothing more to say.
+    None,
+    /// These words.
+    Text(&'static str),
+    /// `: expected a number from MIN to MAX` (in `Unit`s).
+    Range(Unit, u64, u64),
+}
+
+/// `unknown option '--frob'`.
+pub const UNKNOWN_OPTION: Problem = Problem { text: "unknown option", hint: Hint::None };
+/// `option needs a value: '-p'`.
+pub const NEEDS_VALUE: Problem = Problem { text: "option needs a value:", hint: Hint::None };
+const TAKES_NO_VALUE: Problem = Problem { text: "option takes no value:", hint: Hint::None };
+/// `unexpected argument 'b'`.
+pub const UNEXPECTED: Problem = Problem { text: "unexpected argument", hint: Hint::None };
+
+impl<C> Opt<C> {
+    /// The hint for a bad value of this option.
+    pub fn hint(&self) -> Hint {
+        match self.kind {
+            Kind::Number { unit, min, max, .. } => Hint::Range(unit, min, max),
+            _ => Hint::None,
+        }
+    }
+
+    /// `-p, --port PORT`, as `--help` and the man page show it.
+    pub fn names(&self, out: &mut Buf) {
+        match self.short {
+            0 => out.push(b"      --"),
+            s => out.push(b"  -").byte(s).push(b", --"),
+        };
+        out.push(self.long.as_bytes());
+        if let Kind::Number { name, .. } | Kind::Text { name, .. } = self.kind {
+            out.byte(b' ').push(name.as_bytes());
+        }
+    }
+}
+
+/// Parses `args` against `table` into `c`: `--name value`, `--name=value`, `-n value`,
+/// `-nvalue`; anything not an option goes to `operand`. Stops at `--help`, `--version`,
+/// or `--` (leaving the rest in `args`).
+pub fn run<C>(
+    table: &'static [Opt<C>],
+    c: &mut C,
+    args: &mut impl Iterator<Item = &'static [u8]>,
+    operand: &mut dyn FnMut(&mut C, &'static [u8]) -> Result<(), Problem>,
+) -> Result<Parsed, UsageError> {
+    for opt in table {
+        if let Kind::Number { default, set, .. } = opt.kind {
+            set(c, default);
+        }
+    }
+    let mut parsed = Parsed { given: 0, stop: None };
+    while let Some(arg) = args.next() {
+        if arg == b"--" {
+            parsed.stop = Some(Stop::Rest);
+            return Ok(parsed);
+        }
+        let Some((i, opt, inline)) = find(table, arg) else {
+            if arg.starts_with(b"-") && arg.len() > 1 || arg == b"-" {
+                return Err(UsageError { problem: UNKNOWN_OPTION, arg: split(arg, b'=').next().unwrap_or(arg) });
+            }
+            operand(c, arg).map_err(|problem| UsageError { problem, arg })?;
+            continue;
+        };
+        parsed.given |= 1 << i;
+        let name = arg.get(..arg.len() - inline.map_or(0, |v| v.len() + usize::from(arg.starts_with(b"--")))).unwrap_or(arg);
+        let mut value = || inline.or_else(|| args.next()).ok_or(UsageError { problem: NEEDS_VALUE, arg: name });
+        match opt.kind {
+            Kind::Help | Kind::Version | Kind::Flag(_) if inline.is_some() => return Err(UsageError { problem: TAKES_NO_VALUE, arg }),
+            Kind::Help => parsed.stop = Some(Stop::Help),
+            Kind::Version => parsed.stop = Some(Stop::Version),
+            Kind::Flag(set) => set(c),
+            Kind::Number { min, max, set, .. } => {
+                let v = value()?;
+                set(c, number(v, min, max).ok_or(UsageError { problem: Problem { text: opt.long, hint: opt.hint() }, arg: v })?);
+            }
+            Kind::Text { set, .. } => {
+                let v = value()?;
+                set(c, v).map_err(|problem| UsageError { problem, arg: v })?;
+            }
+        }
+        if parsed.stop.is_some() {
+            return Ok(parsed);
+        }
+    }
+    Ok(parsed)
+}
+
+/// The entry `arg` names, its index, and the value attached to it (`--name=value`,
+/// `-nvalue`), if any.
+fn find<C>(table: &'static [Opt<C>], arg: &'static [u8]) -> Option<(usize, &'static Opt<C>, Option<&'static [u8]>)> {
+    if let Some(long) = arg.strip_prefix(b"--") {
+        let name = split(long, b'=').next().unwrap_or(long);
+        let inline = long.get(name.len() + 1..).filter(|_| name.len() < long.len());
+        let i = table.iter().position(|o| o.long.as_bytes() == name)?;
+        return Some((i, table.get(i)?, inline));
+    }
+    let short = *arg.strip_prefix(b"-")?.first()?;
+    let i = table.iter().position(|o| o.short == short && short != 0)?;
+    Some((i, table.get(i)?, arg.get(2..).filter(|rest| !rest.is_empty())))
+}
+
+/// A decimal number from `min` to `max`, digits only.
+pub fn number(s: &[u8], min: u64, max: u64) -> Option<u64> {
     if s.is_empty() || s.len() > 10 || !s.iter().all(u8::is_ascii_digit) {
-        return Err(bad);
+        return None;
     }
     let v = s.iter().fold(0u64, |v, d| v * 10 + u64::from(d - b'0'));
-    if (range.min..=range.max).contains(&v) { Ok(v) } else { Err(bad) }
+    (min..=max).contains(&v).then_some(v)
 }
 
-impl UsageError<'_> {
+/// Writes the option lines of a program's `--help`: names, help, range and default.
+pub fn write_options<C>(table: &[Opt<C>], emit: &mut dyn FnMut(&[u8])) {
+    /// The column the help text starts in.
+    const COLUMN: usize = 24;
+    let mut line = Buf::new();
+    for opt in table {
+        line.clear();
+        opt.names(&mut line);
+        let pad = COLUMN.saturating_sub(line.as_bytes().len()).max(2);
+        for (n, text) in split(opt.help.as_bytes(), b'\n').enumerate() {
+            for _ in 0..if n == 0 { pad } else { COLUMN } {
+                line.byte(b' ');
+            }
+            line.push(text).byte(b'\n');
+        }
+        line.truncate(line.as_bytes().len() - 1);
+        if let Kind::Number { min, max, default, .. } = opt.kind {
+            // On the last line if it fits in 80 columns, else on one of its own.
+            let mut range = Buf::new();
+            range.push(b"(").num(min).byte(b'-').num(max).push(b", default: ").num(default).byte(b')');
+            let last = line.as_bytes().iter().rposition(|&b| b == b'\n').map_or(0, |nl| nl + 1);
+            if line.as_bytes().len() - last + 1 + range.as_bytes().len() <= 80 {
+                line.byte(b' ');
+            } else {
+                line.byte(b'\n');
+                for _ in 0..COLUMN {
+                    line.byte(b' ');
+                }
+            }
+            line.push(range.as_bytes());
+        }
+        emit(line.byte(b'\n').as_bytes());
+    }
+}
+
+impl UsageError {
     /// The one-line message of `program`, newline included.
-    pub fn write(&self, out: &mut crate::buf::Buf, program: &str) {
+    pub fn write(&self, out: &mut Buf, program: &str) {
         let program = program.as_bytes();
-        out.push(program).push(b": ").push(self.problem.text.as_bytes()).push(b" '").push(self.arg);
-        out.push(b"'").push(self.problem.hint.as_bytes()).push(b" (see ").push(program).push(b" --help)\n");
+        out.push(program).push(b": ");
+        // A number out of its range: `invalid port`, the problem's text the option's name.
+        if let Hint::Range(..) = self.problem.hint {
+            out.push(b"invalid ");
+        }
+        out.push(self.problem.text.as_bytes()).push(b" '").push(self.arg).byte(b'\'');
+        match self.problem.hint {
+            Hint::None => {}
+            Hint::Text(text) => {
+                out.push(text.as_bytes());
+            }
+            Hint::Range(unit, min, max) => {
+                out.push(match unit {
+                    Unit::Plain => b": expected a number from ".as_slice(),
+                    Unit::Seconds => b": expected whole seconds from ",
+                    Unit::Bytes => b": expected a number of bytes from ",
+                });
+                out.num(min).push(b" to ").num(max);
+            }
+        }
+        out.push(b" (see ").push(program).push(b" --help)\n");
     }
 }
 
@@ -320,19 +488,25 @@ impl UsageError<'_> {
 mod tests {
     use super::*;
 
-    fn run(args: &[&'static str], env: Option<&'static str>) -> Result<Command<'static>, String> {
+    fn run(args: &[&'static str], env: Option<&'static str>) -> Result<Command, String> {
         parse(args.iter().map(|a| a.as_bytes()), env.map(str::as_bytes)).map_err(|e| {
-            let mut b = crate::buf::Buf::new();
+            let mut b = Buf::new();
             e.write(&mut b, "forkhttpd");
             String::from_utf8(b.as_bytes().to_vec()).unwrap()
         })
     }
 
-    fn serve(args: &[&'static str], env: Option<&'static str>) -> Config<'static> {
+    fn serve(args: &[&'static str], env: Option<&'static str>) -> Config {
         match run(args, env) {
             Ok(Command::Serve(c)) => c,
             other => panic!("{other:?}"),
         }
+    }
+
+    fn help_text() -> String {
+        let mut text = Vec::new();
+        help(&mut |piece| text.extend_from_slice(piece));
+        String::from_utf8(text).unwrap()
     }
 
     #[test]
@@ -341,7 +515,7 @@ mod tests {
         assert_eq!(c.addr, "0.0.0.0:8888".parse().unwrap());
         assert_eq!((c.backlog, c.quiet, c.timeout, c.max_children, c.grace), (1024, false, 10, 1024, 10));
         assert_eq!((c.dir, c.list, c.cgi, c.user), (None, false, None, None));
-        assert_eq!((c.keep_alive, c.max_requests), (5, 1000));
+        assert_eq!((c.keep_alive, c.max_requests, c.workers, c.max_body), (5, 1000, 0, 16 << 20));
     }
 
     #[test]
@@ -379,19 +553,37 @@ mod tests {
         assert_eq!(serve(&["-b", "127.0.0.1"], None).addr, "127.0.0.1:8888".parse().unwrap());
         assert_eq!(run(&["-q", "--help", "--nonsense"], None), Ok(Command::Help));
         assert_eq!(run(&["-V"], None), Ok(Command::Version));
+        // A short option's value attached, as getopt allows.
+        assert_eq!(serve(&["-p8080", "-w2"], None).addr.port(), 8080);
+        assert_eq!(serve(&["-w2"], None).workers, 2);
     }
 
     #[test]
     fn the_option_table() {
-        assert_eq!(OPTIONS.split(|&b| b == b'|').count(), OPTION_COUNT);
-        for name in ["--max-requests", "-c", "--list", "--bind"] {
-            assert!(HELP.contains(name), "{name}");
+        let help = help_text();
+        for opt in OPTIONS {
+            assert!(help.contains(&format!("--{}", opt.long)), "{} in --help", opt.long);
         }
+        assert!(help.contains("\n  -p, --port PORT       TCP port, 0 for any free one; $PORT if set\n                        (0-65535, default: 8888)\n"), "{help}");
+        assert!(help.contains("\n      --grace SECS      time requests in flight get after SIGTERM/SIGINT\n                        before they are killed (0-86400, default: 10)\n"), "{help}");
+        assert!(help.lines().all(|l| l.len() <= 80), "{help}");
+        assert!(help.contains("  -c, --max-children N  children at once"), "{help}");
+        assert!(help.starts_with("Usage: forkhttpd [OPTIONS] [DIR]\n") && help.ends_with("2 for a bad command line or DIR.\n"));
+        let longs: Vec<&str> = OPTIONS.iter().map(|o| o.long).collect();
+        let shorts: Vec<u8> = OPTIONS.iter().map(|o| o.short).filter(|&s| s != 0).collect();
+        for (i, l) in longs.iter().enumerate() {
+            assert!(!longs[i + 1..].contains(l), "--{l} twice");
+        }
+        for (i, s) in shorts.iter().enumerate() {
+            assert!(!shorts[i + 1..].contains(s), "-{} twice", *s as char);
+        }
+        assert!(OPTIONS.len() <= 64, "one bit each in Parsed::given");
         assert_eq!(run(&["--max"], None).unwrap_err(), "forkhttpd: unknown option '--max' (see forkhttpd --help)\n");
         assert_eq!(run(&["-"], None).unwrap_err(), "forkhttpd: unknown option '-' (see forkhttpd --help)\n");
         assert!(run(&["--quiet=1"], None).unwrap_err().contains("takes no value"));
         assert!(run(&["--help=1"], None).unwrap_err().contains("takes no value"));
         assert!(run(&["-h=1"], None).is_err());
+        assert!(run(&["-qq"], None).is_err());
     }
 
     #[test]
@@ -415,10 +607,15 @@ mod tests {
     fn errors_name_the_culprit() {
         let err = |args: &[&'static str], env| run(args, env).unwrap_err();
         assert_eq!(err(&["--frob"], None), "forkhttpd: unknown option '--frob' (see forkhttpd --help)\n");
+        assert_eq!(err(&["--frob=1"], None), "forkhttpd: unknown option '--frob' (see forkhttpd --help)\n");
         assert_eq!(err(&["-p"], None), "forkhttpd: option needs a value: '-p' (see forkhttpd --help)\n");
         assert_eq!(
             err(&["-p", "65536"], None),
             "forkhttpd: invalid port '65536': expected a number from 0 to 65535 (see forkhttpd --help)\n"
+        );
+        assert_eq!(
+            err(&["--timeout", "0"], None),
+            "forkhttpd: invalid timeout '0': expected whole seconds from 1 to 86400 (see forkhttpd --help)\n"
         );
         assert_eq!(
             err(&[], Some("http")),

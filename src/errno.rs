@@ -1,9 +1,32 @@
-//! Names for one-line messages: errnos (`address already in use (EADDRINUSE)`) and
-//! signals (`SIGKILL`). Each table is one string, not an array of `&str`: 16 bytes of
-//! pointer and length per entry would cost more than the names.
+//! A step that failed, [`Error`]: the syscall's name and its errno, the one shape every
+//! layer's failures have. And names for one-line messages: errnos (`address already in
+//! use (EADDRINUSE)`) and signals (`SIGKILL`). Each table is one string, not an array of
+//! `&str`: 16 bytes of pointer and length per entry would cost more than the names.
 
 use crate::buf::Buf;
 use rustix::io::Errno;
+
+/// A syscall that failed, and why.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Error {
+    /// The syscall's name, as strace prints it (`bind`, `execveat`).
+    pub call: &'static str,
+/// Why it failed.
+    pub errno: Errno,
+}
+
+impl Error {
+    /// Turns an errno of `call` into an `Error`: `.map_err(Error::of("bind"))`.
+    pub fn of(call: &'static str) -> impl Fn(Errno) -> Error {
+        move |errno| Error { call, errno }
+    }
+
+    /// Appends `CALL: description (ENAME)`.
+    pub fn write(&self, out: &mut Buf) {
+        out.push(self.call.as_bytes()).push(b": ");
+        write(out, self.errno);
+    }
+}
 
 /// The errnos forkhttpd and the stages can meet, in the order of [`TEXTS`].
 const ERRNOS: [Errno; 25] = [

@@ -1,36 +1,59 @@
 //! forkhttpd: a tiny, static, libc-free HTTP server that forks a process per connection.
 //!
-//! The binaries (`src/main.rs`) are `no_std`/`no_main` programs started by `origin`; every
-//! syscall goes through `rustix`. All logic lives here, one module per concern, so that it
-//! can be unit-tested with std (`cargo test` builds this crate with `cfg(test)`).
+//! The binaries (`src/main.rs`, the article's stages in `src/bin/`) are `no_std`/`no_main`
+//! programs started by `origin`; every syscall goes through `rustix` (or, for the few it
+//! lacks, [`sys`]). All logic lives here, in layers, each using only those below it:
+//!
+//! 1. [`process`]: the parent and its model: fork per connection, or prefork workers;
+//!    the pid table and the reaper, signals, the two stacks, `--user`.
+//! 2. [`conn`]: one connection's life: deadlines, heads, keep-alive, the dispatcher that
+//!    chooses a handler, the access log line, the clean close.
+//! 3. [`handler`]: hello, file, listing, cgi: each answers a request through one response
+//!    API ([`handler::Exchange`]).
+//! 4. What the handlers use: [`http`] (bytes only, no syscalls: the request lexer and
+//!    judge, responses, dates, targets, ranges, entity tags, MIME types, chunked bodies,
+//!    a CGI program's header block), [`fs`] (`openat2` beneath the root, `sendfile`,
+//!    directory entries), [`cgi`] (a program's process, environment, body and relay),
+//!    [`net`] (the listening socket).
+//! 5. Underneath all: [`log`] (one line per event or request), [`errno`] (the one error
+//!    type, errno and signal names), [`shared`] (the page the processes share), [`clock`]
+//!    (the vDSO's clocks), [`buf`] (the fixed buffer lines are built in), [`addr`]
+//!    (addresses as text), [`argv`], [`sys`] and [`arch`] (syscalls rustix lacks, and the
+//!    assembly).
+//!
+//! Beside them: [`config`] (the command line, as a table of options) and [`stage`] (what
+//! the article's stages share).
 //!
 //! Nothing in this crate allocates, and nothing on the server's paths may panic: in a
 //! no-libc binary a panic is an illegal instruction. Slices are reached with `get`, never
-//! by indexing.
+//! by indexing. `unsafe` is denied here and allowed in the modules that need it, each of
+//! which says why.
 #![cfg_attr(not(test), no_std)]
+#![deny(unsafe_code)]
+
+pub mod process;
+
+pub mod conn;
+
+pub mod handler;
+
+pub mod cgi;
+pub mod fs;
+pub mod http;
+pub mod net;
 
 pub mod addr;
-pub mod arch;
 pub mod argv;
 pub mod buf;
-pub mod cgi;
-pub mod child;
-pub mod children;
 pub mod clock;
-pub mod config;
 pub mod errno;
-pub mod files;
-pub mod http;
-pub mod ids;
-pub mod listener;
 pub mod log;
-pub mod server;
 pub mod shared;
-pub mod signals;
-pub mod stacks;
-pub mod stage;
+pub mod arch;
 pub mod sys;
-pub mod workers;
+
+pub mod config;
+pub mod stage;
 
 /// Defines what every no-libc binary of this package needs besides `origin_main`.
 ///

@@ -1,19 +1,24 @@
 //! What forkhttpd prints: the start-up line, the access log, and one-line errors. Each
 //! line is assembled in a buffer and leaves in a single `write(2)`: lines up to PIPE_BUF
 //! (4096) bytes are written atomically, so children writing at once never interleave.
+#![allow(unsafe_code)] // unsafe: borrowing descriptors 1 and 2, which nothing here owns.
 
+use crate::clock;
 use crate::addr;
 use crate::buf::Buf;
 use core::net::SocketAddr;
+use core::time::Duration;
 use rustix::fd::BorrowedFd;
 use rustix::io::Errno;
 
+/// Writes `line` on stdout: the start-up line, the access log.
 pub fn stdout(line: &[u8]) {
     // SAFETY: the borrow lasts one `write`. Descriptor 1 is whatever the caller left
     // there; if it is not open, the write fails with EBADF, which `emit` ignores.
     emit(unsafe { rustix::stdio::stdout() }, line);
 }
 
+/// Writes `line` on stderr: events and errors.
 pub fn stderr(line: &[u8]) {
     // SAFETY: as for `stdout`, with descriptor 2.
     emit(unsafe { rustix::stdio::stderr() }, line);
@@ -147,6 +152,55 @@ pub fn escape(out: &mut Buf, bytes: &[u8]) {
             out.byte(HEX.get(usize::from(b >> 4)).copied().unwrap_or(b'?'));
             out.byte(HEX.get(usize::from(b & 0xf)).copied().unwrap_or(b'?'));
         }
+    }
+}
+
+/// A run of one trouble (the cap reached, accept4 or fork failing, workers dying): one log line when it
+/// begins, one when it ends, however many times it happens in between.
+pub struct Episode {
+    name: &'static str,
+    since: Option<Duration>,
+    times: u64,
+}
+
+impl Episode {
+/// No trouble yet; `name` is what its lines say first.
+    pub fn new(name: &'static str) -> Self {
+        Episode { name, since: None, times: 0 }
+    }
+
+    /// It happened (again): the first time logs `forkhttpd: NAME: `, the errno if any,
+    /// and `detail`.
+    pub fn begins(&mut self, errno: Option<Errno>, detail: &str) {
+        self.times += 1;
+        if self.since.is_none() {
+            self.since = Some(clock::monotonic());
+            event(&mut |line| {
+                line.push(self.name.as_bytes()).push(b": ");
+                if let Some(e) = errno {
+                    crate::errno::write(line, e);
+                    line.push(b": ");
+                }
+                line.push(detail.as_bytes());
+            });
+        }
+    }
+
+    /// It is over: `forkhttpd: NAME: over after N ms (M times)`.
+    pub fn ends(&mut self) {
+        if let Some(since) = self.since.take() {
+            let ms = (clock::monotonic().saturating_sub(since)).as_millis() as u64;
+            event(&mut |line| {
+                line.push(self.name.as_bytes()).push(b": over after ").num(ms).push(b" ms (");
+                line.num(self.times).push(b" times)");
+            });
+            self.times = 0;
+        }
+    }
+
+/// It is going on.
+    pub fn active(&self) -> bool {
+        self.since.is_some()
     }
 }
 

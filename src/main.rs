@@ -1,16 +1,19 @@
-//! forkhttpd: the whole program on one screen; the rooms are in the library.
+//! forkhttpd: the whole program on one screen: the configuration, then the model's loop.
+//! The rooms are in the library (`src/lib.rs` lists them, top-down).
 #![no_std]
 #![no_main]
 
 use forkhttpd::argv::Strings;
 use forkhttpd::buf::Buf;
-use forkhttpd::config::{self, Command};
-use forkhttpd::files::{self, Cgi, Site};
-use forkhttpd::log;
-use forkhttpd::stacks::Stacks;
-use forkhttpd::{errno, ids, listener, server, shared, signals, workers};
+use forkhttpd::config::{self, Command, Config};
+use forkhttpd::errno;
+use forkhttpd::fs::{self, PATH_MAX};
+use forkhttpd::handler::{Site, cgi::Programs};
+use forkhttpd::process::{fork, prefork, signals, stacks::Stacks, table, user};
+use forkhttpd::{log, net, shared};
 use rustix::io::Errno;
 use rustix::net::sockopt::Timeout;
+use rustix::process::{Pid, set_child_subreaper};
 
 forkhttpd::no_libc_binary!();
 
@@ -18,40 +21,22 @@ forkhttpd::no_libc_binary!();
 #[unsafe(no_mangle)]
 unsafe fn origin_main(_argc: usize, argv: *mut *mut u8, envp: *mut *mut u8) -> i32 {
     // SAFETY: origin passes the kernel's argv and envp, which live as long as the process.
-    let (args, env) = unsafe { (Strings::new(argv), Strings::new(envp)) };
-    let mut args = args;
+    let (mut args, env) = unsafe { (Strings::new(argv), Strings::new(envp)) };
     args.next(); // the program's name
     let config = match config::parse(args, env.var(b"PORT")) {
         Ok(Command::Serve(config)) => config,
-        Ok(Command::Help) => return print(config::HELP.as_bytes()),
-        Ok(Command::Version) => return print(concat!("forkhttpd ", env!("CARGO_PKG_VERSION"), "\n").as_bytes()),
-        Err(e) => {
-            let mut line = Buf::new();
-            e.write(&mut line, "forkhttpd");
-            log::stderr(line.as_bytes());
-            return 2;
+        Ok(Command::Help) => {
+            config::help(&mut |piece| log::stdout(piece));
+            return 0;
         }
+        Ok(Command::Version) => return print(concat!("forkhttpd ", env!("CARGO_PKG_VERSION"), "\n").as_bytes()),
+        Err(e) => return usage(&e),
     };
-    // With --cgi, DIR's absolute path: the programs' SCRIPT_FILENAME is under it.
-    let mut absolute = [0; files::PATH_MAX];
-    let mut site = match config.dir {
-        Some(dir) => match files::Path::new().join(&[dir]).ok_or(Errno::NAMETOOLONG).and_then(files::open_root) {
-            Ok(root) => {
-                let cgi = match config.cgi {
-                    Some(prefix) => match files::absolute(dir, &mut absolute) {
-                        Ok(root) => Some(Cgi { prefix, root, env, port: 0, max_body: config.max_body }),
-                        Err(e) => return fail(2, b"cannot find the absolute path of ", dir, e),
-                    },
-                    None => None,
-                };
-                let shared = match shared::map() {
-                    Ok(shared) => shared,
-                    Err(e) => return fail(1, b"cannot map a shared page for ", dir, e),
-                };
-                Some(Site { root, list: config.list, cgi, shared })
-            }
-            Err(e) => return fail(2, b"cannot serve ", dir, e),
-        },
+    // DIR, opened first: a kernel without openat2 is found out before anything else.
+    let mut absolute = [0; PATH_MAX];
+    let mut site = match config.dir.map(|dir| open_site(&config, dir, env, &mut absolute)) {
+        Some(Ok(site)) => Some(site),
+        Some(Err(status)) => return status,
         None => None,
     };
     // Fork mode's own stack for the parent (see `stacks`); prefork forks too rarely to need it.
@@ -59,71 +44,91 @@ unsafe fn origin_main(_argc: usize, argv: *mut *mut u8, envp: *mut *mut u8) -> i
         0 => match Stacks::map() {
             Ok(stacks) => Some(stacks),
             Err(e) => {
-                let mut line = Buf::new();
-                line.push(b"forkhttpd: cannot map the parent's stack (260 KiB): ");
-                errno::write(&mut line, e);
-                log::stderr(line.byte(b'\n').as_bytes());
-                return 1;
+                let mut what = Buf::new();
+                what.push(b"cannot map the parent's stack (").num(Stacks::SIZE as u64 / 1024).push(b" KiB)");
+                return fail(1, what.as_bytes(), None, e.errno);
             }
         },
         _ => None,
     };
+    table::install_reaper();
     signals::install(config.keep_alive > 0);
     // With --cgi, what a script leaves behind when its connection's child is killed comes
-    // to the parent, which ends it at the stop (see `cgi::process`).
+    // to the parent, which ends it at the stop (see `cgi::process`). Pid 1 stands for
+    // "on": rustix passes the pid as prctl's flag.
     if site.as_ref().is_some_and(|site| site.cgi.is_some()) {
-        // Pid 1 stands for "on": rustix passes the pid as prctl's flag.
-        if let Err(e) = rustix::process::set_child_subreaper(Some(rustix::process::Pid::INIT)) {
-            let mut line = Buf::new();
-            line.push(b"forkhttpd: --cgi: cannot become a child subreaper (prctl): ");
-            errno::write(&mut line, e);
-            log::stderr(line.byte(b'\n').as_bytes());
-            return 1;
+        if let Err(e) = set_child_subreaper(Some(Pid::INIT)) {
+            return fail(1, b"--cgi: cannot become a child subreaper (prctl)", None, e);
         }
     }
     // With DIR, the slow-reader bound. (Not SO_RCVTIMEO: it would make `accept4` itself
     // a timed call, which SA_RESTART does not restart and which fails every --timeout.)
     let send = [(Timeout::Send, config.timeout)];
-    let (listener, port) = match listener::open(&config.addr, config.backlog, if site.is_some() { &send } else { &[] }) {
+    let (listener, port) = match net::listen(&config.addr, config.backlog, if site.is_some() { &send } else { &[] }) {
         Ok(opened) => opened,
         Err(e) => {
             let mut line = Buf::new();
-            e.write(&mut line, "forkhttpd", &config.addr);
+            net::write_error(&e, &mut line, "forkhttpd", &config.addr);
             log::stderr(line.as_bytes());
             return 1;
         }
     };
-    if let Some(user) = config.user {
-        if let Err((step, e)) = ids::become_user(user) {
-            return fail(1, b"--user: cannot ", step.as_bytes(), e);
-        }
+    if let Some(Err(e)) = config.user.map(user::become_user) {
+        return fail(1, b"--user: cannot ", Some(e.call.as_bytes()), e.errno);
     }
     if let (Some(site), Some(dir)) = (&site, config.dir) {
-        if let Err(e) = files::check_root(site) {
-            return fail(2, b"cannot read ", dir, e);
+        if let Err(e) = fs::check_root(&site.root) {
+            return fail(2, b"cannot read ", Some(dir), e);
         }
     }
     // Scripts learn the port the kernel chose for --port 0 (SERVER_PORT).
-    if let Some(cgi) = site.as_mut().and_then(|site| site.cgi.as_mut()) {
-        cgi.port = port;
+    if let Some(programs) = site.as_mut().and_then(|site| site.cgi.as_mut()) {
+        programs.port = port;
     }
     log::serving(port);
     match stacks {
-        Some(stacks) => server::run(listener, &config, site.as_ref(), &stacks),
-        None => workers::run(listener, &config, site.as_ref()),
+        Some(stacks) => stacks.run(|| fork::serve(listener, &config, site.as_ref(), &stacks)),
+        None => prefork::run(listener, &config, site.as_ref()),
     }
 }
 
+/// `DIR` opened (`openat2`), its shared page mapped, and with `--cgi` its absolute path
+/// (in `absolute`); else the exit status, the line written.
+fn open_site<'a>(config: &Config, dir: &'static [u8], env: Strings, absolute: &'a mut [u8; PATH_MAX]) -> Result<Site<'a>, i32> {
+    let root = fs::Path::new().join(&[dir]).ok_or(Errno::NAMETOOLONG).and_then(fs::open_root);
+    let root = root.map_err(|e| fail(2, b"cannot serve ", Some(dir), e))?;
+    let shared = shared::map().map_err(|e| fail(1, b"cannot map a shared page for ", Some(dir), e))?;
+    let cgi = match config.cgi {
+        Some(prefix) => {
+            let root = fs::absolute(dir, absolute).map_err(|e| fail(2, b"cannot find the absolute path of ", Some(dir), e))?;
+            Some(Programs { prefix, root, env, port: 0, max_body: config.max_body })
+        }
+        None => None,
+    };
+    Ok(Site { root, list: config.list, cgi, shared })
+}
+
 /// `forkhttpd: WHAT 'CULPRIT': why (ERRNO)`, then the exit status.
-fn fail(status: i32, what: &[u8], culprit: &[u8], e: Errno) -> i32 {
+fn fail(status: i32, what: &[u8], culprit: Option<&[u8]>, e: Errno) -> i32 {
     let mut line = Buf::new();
-    line.push(b"forkhttpd: ").push(what).byte(b'\'').push(culprit).push(b"': ");
+    line.push(b"forkhttpd: ").push(what);
+    if let Some(culprit) = culprit {
+        line.byte(b'\'').push(culprit).byte(b'\'');
+    }
+    line.push(b": ");
     errno::write(&mut line, e);
     if e == Errno::NOSYS {
         line.push(b": openat2 needs Linux 5.6 or later");
     }
     log::stderr(line.byte(b'\n').as_bytes());
     status
+}
+
+fn usage(e: &config::UsageError) -> i32 {
+    let mut line = Buf::new();
+    e.write(&mut line, "forkhttpd");
+    log::stderr(line.as_bytes());
+    2
 }
 
 fn print(text: &[u8]) -> i32 {

@@ -1,10 +1,11 @@
 //! What the server's processes share: one page mapped `MAP_SHARED | MAP_ANONYMOUS` at
 //! start-up, before the first fork, so that every child writes to the same memory. A
 //! trouble that each child meets on its own, one request at a time, is logged once for
-//! all of them, when it begins: an [`Episode`] here.
+//! all of them, when it begins: a [`Trouble`] here.
 //!
 //! Syscalls: `mmap` once at start-up (with `DIR`). A child touches the page only when its
 //! trouble happens: no page fault otherwise.
+#![allow(unsafe_code)] // unsafe: the shared mapping, made into a reference.
 
 use core::ptr::null_mut;
 use core::sync::atomic::{AtomicU64, Ordering::SeqCst};
@@ -16,20 +17,20 @@ use rustix::mm::{MapFlags, ProtFlags, mmap_anonymous};
 #[repr(C)]
 pub struct Shared {
     /// `openat2` beneath `DIR` still failing with EAGAIN after its tries.
-    pub lookups: Episode,
+    pub lookups: Trouble,
 }
 
 /// A run of one trouble, shared by every process: it begins when it happens after a
 /// quiet second; what happens within a second of the last time belongs to the same run.
 #[repr(C)]
-pub struct Episode {
+pub struct Trouble {
     /// When it last happened (`clock::monotonic`, in ms; 0: never).
     last: AtomicU64,
     /// How many times in the current run.
     times: AtomicU64,
 }
 
-impl Episode {
+impl Trouble {
     /// It happened (again) at `now`: true if that begins a run, which the caller logs.
     pub fn happened(&self, now: Duration) -> bool {
         let now = (now.as_millis() as u64).max(1);
@@ -60,8 +61,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn an_episode_begins_after_a_quiet_second() {
-        let e = Episode { last: AtomicU64::new(0), times: AtomicU64::new(0) };
+    fn a_trouble_begins_after_a_quiet_second() {
+        let e = Trouble { last: AtomicU64::new(0), times: AtomicU64::new(0) };
         let ms = Duration::from_millis;
         assert!(e.happened(ms(5000)));
         assert!(!e.happened(ms(5100)));

@@ -7,15 +7,17 @@
 //! the program found at start-up (`openat` of its directory, `newfstatat`, and `getcwd`
 //! when its path is relative), and the request head read whole
 //! (`setsockopt(SO_RCVTIMEO)`, `recvfrom` until the head ends).
+#![allow(unsafe_code)] // unsafe: borrowing descriptor 1 for the stages' print.
 
 use crate::argv::Strings;
 use crate::buf::Buf;
-use crate::config;
+use crate::config::{self, Hint, Kind, Opt, Problem, Stop, Unit, UsageError};
 use crate::errno;
-use crate::files::{self, PATH_MAX, Path};
+use crate::cgi::NotRunnable;
+use crate::fs::{self, PATH_MAX, Path};
 use crate::http::request::{Head, Message};
 use crate::http::{HEAD_MAX, Status, response};
-use crate::listener;
+use crate::net;
 use crate::log;
 use core::net::{Ipv4Addr, SocketAddr};
 use core::time::Duration;
@@ -36,83 +38,99 @@ pub const RESPONSE: &[u8] = b"HTTP/1.1 200 OK\n\nHello, World!\n";
 /// A stage's command line: `--port PORT` and, where the article sleeps, `--sleep SECONDS`;
 /// for the gateway (3h), `--timeout SECONDS` and `-- PROGRAM [ARGS…]`.
 pub struct Stage {
+    /// The program's name, for its messages.
     pub name: &'static str,
+    /// `--port`.
     pub port: u16,
+    /// `--sleep`: the article's `time.sleep`, in seconds.
     pub sleep: u32,
+    /// `--timeout` (the gateway's).
     pub timeout: u32,
     /// The gateway's `PROGRAM ARGS…`, the arguments after `--`.
     pub program: Option<Strings>,
 }
 
+const PORT_OPTION: Opt<Stage> = Opt {
+    long: "port",
+    short: b'p',
+    kind: Kind::Number { name: "PORT", unit: Unit::Plain, min: 0, max: 65535, default: PORT as u64, set: |s, n| s.port = n as u16 },
+    help: "port to listen on, 0 for any free one",
+};
+const HELP_OPTION: Opt<Stage> = Opt { long: "help", short: b'h', kind: Kind::Help, help: "print this help and exit" };
+
+/// `--sleep SECONDS`, the article's `secs` by default.
+const fn sleep_option(secs: u64) -> Opt<Stage> {
+    Opt {
+        long: "sleep",
+        short: 0,
+        kind: Kind::Number { name: "SECONDS", unit: Unit::Seconds, min: 0, max: 3600, default: secs, set: |s, n| s.sleep = n as u32 },
+        help: "the article's sleep",
+    }
+}
+
+/// The command line of a stage that does not sleep.
+pub const SERVER: &[Opt<Stage>] = &[PORT_OPTION, HELP_OPTION];
+/// Of one that sleeps a minute (3b, 3c)…
+pub const SLEEPS_60: &[Opt<Stage>] = &[PORT_OPTION, sleep_option(60), HELP_OPTION];
+/// … or three seconds (3e).
+pub const SLEEPS_3: &[Opt<Stage>] = &[PORT_OPTION, sleep_option(3), HELP_OPTION];
+/// The gateway's (3h), before its `-- PROGRAM [ARGS…]`.
+pub const GATEWAY: &[Opt<Stage>] = &[
+    PORT_OPTION,
+    Opt {
+        long: "timeout",
+        short: b't',
+        kind: Kind::Number { name: "SECONDS", unit: Unit::Seconds, min: 1, max: 86400, default: 10, set: |s, n| s.timeout = n as u32 },
+        help: "time for the program's header block",
+    },
+    HELP_OPTION,
+];
+
 impl Stage {
-    /// Reads the command line, or prints the usage (`--help`) or a one-line error (exit 2)
-    /// and exits. `sleep` is the article's sleep for this stage, if it has one; `about`
-    /// says what the stage shows.
-    pub fn start(name: &'static str, args: Strings, sleep: Option<u32>, about: &str) -> Stage {
-        Stage::parse(name, args, sleep, false, about)
+    /// Reads the command line by `options`, or prints the usage (`--help`) or a one-line
+    /// error (exit 2) and exits. `about` says what the stage shows.
+    pub fn start(name: &'static str, args: Strings, options: &'static [Opt<Stage>], about: &str) -> Stage {
+        Stage::parse(name, args, options, about, false)
     }
 
     /// The gateway's command line: `[--port PORT] [--timeout SECONDS] -- PROGRAM [ARGS…]`.
     pub fn start_gateway(name: &'static str, args: Strings, about: &str) -> Stage {
-        let stage = Stage::parse(name, args, None, true, about);
+        let stage = Stage::parse(name, args, GATEWAY, about, true);
         if stage.program.is_none_or(|mut program| program.next().is_none()) {
-            usage_error(name, config::UsageError { problem: &NO_PROGRAM, arg: b"--" });
+            usage_error(name, UsageError { problem: NO_PROGRAM, arg: b"--" });
         }
         stage
     }
 
-    fn parse(name: &'static str, args: Strings, sleep: Option<u32>, gateway: bool, about: &str) -> Stage {
-        let mut stage = Stage { name, port: PORT, sleep: sleep.unwrap_or(0), timeout: 10, program: None };
-        let mut args = args;
+    fn parse(name: &'static str, mut args: Strings, options: &'static [Opt<Stage>], about: &str, gateway: bool) -> Stage {
+        let mut stage = Stage { name, port: PORT, sleep: 0, timeout: 0, program: None };
         args.next(); // the program's name
-        while let Some(arg) = args.next() {
-            let (option, inline) = config::split_option(arg);
-            let mut value = || inline.or_else(|| args.next());
-            let parsed = match option {
-                b"-h" | b"--help" => stage.usage(sleep.is_some(), gateway, about),
-                b"-p" | b"--port" => match value() {
-                    Some(v) => config::number(v, &config::PORT).map(|p| stage.port = p as u16),
-                    None => Err(needs_value(option)),
-                },
-                b"--sleep" if sleep.is_some() => match value() {
-                    Some(v) => config::number(v, &SLEEP).map(|s| stage.sleep = s as u32),
-                    None => Err(needs_value(option)),
-                },
-                b"-t" | b"--timeout" if gateway => match value() {
-                    Some(v) => config::number(v, &TIMEOUT).map(|t| stage.timeout = t as u32),
-                    None => Err(needs_value(option)),
-                },
-                b"--" if gateway => {
-                    stage.program = Some(args);
-                    break;
-                }
-                _ => Err(config::UsageError { problem: &config::UNKNOWN_OPTION, arg }),
-            };
-            if let Err(e) = parsed {
-                usage_error(name, e);
+        let parsed = config::run(options, &mut stage, &mut args, &mut |_, _| Err(config::UNEXPECTED));
+        match parsed.map(|parsed| parsed.stop) {
+            Ok(Some(Stop::Rest)) if gateway => stage.program = Some(args),
+            Ok(Some(Stop::Rest)) => usage_error(name, UsageError { problem: config::UNKNOWN_OPTION, arg: b"--" }),
+            Ok(Some(Stop::Help | Stop::Version)) => stage.usage(options, about, gateway),
+            Ok(None) => {}
+            Err(e) => usage_error(name, e),
+        }
+        stage
+    }
+
+    fn usage(&self, options: &'static [Opt<Stage>], about: &str, gateway: bool) -> ! {
+        let mut line = Buf::new();
+        line.push(b"Usage: ").push(self.name.as_bytes());
+        for opt in options.iter().filter(|o| matches!(o.kind, Kind::Number { .. })) {
+            if let Kind::Number { name, .. } = opt.kind {
+                line.push(b" [--").push(opt.long.as_bytes()).byte(b' ').push(name.as_bytes()).byte(b']');
             }
         }
-        stage
-    }
-
-    fn usage(&self, sleeps: bool, gateway: bool, about: &str) -> ! {
-        let mut text = Buf::new();
-        text.push(b"Usage: ").push(self.name.as_bytes()).push(b" [--port PORT]");
-        if sleeps {
-            text.push(b" [--sleep SECONDS]");
-        }
         if gateway {
-            text.push(b" [--timeout SECONDS] -- PROGRAM [ARGS...]");
+            line.push(b" -- PROGRAM [ARGS...]");
         }
-        text.push(b"\n\n").push(about.as_bytes()).push(b"\n\nOptions:\n");
-        text.push(b"  -p, --port PORT    port to listen on, 0 for any free one (default: 8888)\n");
-        if sleeps {
-            text.push(b"      --sleep SECS   the article's sleep (default: ").num(self.sleep.into()).push(b")\n");
-        }
-        if gateway {
-            text.push(b"  -t, --timeout SECS time for the program's header block, 1-86400 (default: 10)\n");
-        }
-        log::stdout(text.as_bytes());
+        log::stdout(line.push(b"\n\n").as_bytes());
+        log::stdout(about.as_bytes());
+        log::stdout(b"\n\nOptions:\n");
+        config::write_options(options, &mut |piece| log::stdout(piece));
         exit(0)
     }
 
@@ -128,14 +146,14 @@ impl Stage {
     pub fn listen_port(&self, backlog: i32) -> (OwnedFd, u16) {
         let addr = SocketAddr::new(Ipv4Addr::UNSPECIFIED.into(), self.port);
         let send = [(rustix::net::sockopt::Timeout::Send, self.timeout)];
-        match listener::open(&addr, backlog, if self.program.is_some() { &send } else { &[] }) {
+        match net::listen(&addr, backlog, if self.program.is_some() { &send } else { &[] }) {
             Ok((socket, port)) => {
                 log::serving(port);
                 (socket, port)
             }
             Err(e) => {
                 let mut line = Buf::new();
-                e.write(&mut line, self.name, &addr);
+                net::write_error(&e, &mut line, self.name, &addr);
                 log::stderr(line.as_bytes());
                 exit(1)
             }
@@ -143,31 +161,15 @@ impl Stage {
     }
 }
 
-fn needs_value(option: &[u8]) -> config::UsageError<'_> {
-    config::UsageError { problem: &config::NEEDS_VALUE, arg: option }
-}
-
 /// The one-line error for a bad command line, and exit status 2.
-fn usage_error(name: &str, e: config::UsageError<'_>) -> ! {
+fn usage_error(name: &str, e: UsageError) -> ! {
     let mut line = Buf::new();
     e.write(&mut line, name);
     log::stderr(line.as_bytes());
     exit(2)
 }
 
-const NO_PROGRAM: config::Problem = config::Problem { text: "expected PROGRAM [ARGS...] after", hint: "" };
-
-const TIMEOUT: config::Range = config::Range {
-    min: 1,
-    max: 86400,
-    problem: config::Problem { text: "invalid timeout", hint: ": expected whole seconds from 1 to 86400" },
-};
-
-const SLEEP: config::Range = config::Range {
-    min: 0,
-    max: 3600,
-    problem: config::Problem { text: "invalid sleep", hint: ": expected seconds from 0 to 3600" },
-};
+const NO_PROGRAM: Problem = Problem { text: "expected PROGRAM [ARGS...] after", hint: Hint::None };
 
 /// The result of `syscall`, or, as the article's Python would raise, the end of the
 /// process: `accept: too many open files (EMFILE)` on stderr, exit status 1.
@@ -178,6 +180,7 @@ pub fn check<T>(syscall: &str, result: io::Result<T>) -> T {
     }
 }
 
+/// `accept: too many open files (EMFILE)` on stderr, exit status 1.
 pub fn die(syscall: &str, e: Errno) -> ! {
     let mut line = Buf::new();
     line.push(syscall.as_bytes()).push(b": ");
@@ -268,12 +271,16 @@ impl Program {
         let mut entry = Path::new();
         let checked = match entry.join(&[base]).map(|entry| crate::cgi::check(dir.as_fd(), entry, true)) {
             Some(Ok(checked)) => checked,
-            Some(Err((_, Some(e)))) => fail(b"", Some(e)),
-            Some(Err((why, None))) => fail(why, None),
+            Some(Err(NotRunnable::Directory(e) | NotRunnable::Lookup(e))) => fail(b"", Some(e)),
+            Some(Err(why)) => {
+                let mut text = Buf::new();
+                why.write(&mut text);
+                fail(text.as_bytes(), None)
+            }
             None => fail(b"", Some(Errno::NAMETOOLONG)),
         };
         let mut absolute = [0; PATH_MAX];
-        let absolute_len = files::absolute(path, &mut absolute).unwrap_or_else(|e| fail(b"its absolute path: ", Some(e))).len();
+        let absolute_len = fs::absolute(path, &mut absolute).unwrap_or_else(|e| fail(b"its absolute path: ", Some(e))).len();
         Program { path, dir, checked, absolute, absolute_len }
     }
 
@@ -288,7 +295,10 @@ impl Program {
 /// (400, 431, 505, 408 after `timeout`) and `None`, as does a client that leaves.
 pub fn recv_head(conn: &OwnedFd, buf: &mut [u8; HEAD_MAX], timeout: u32) -> Option<usize> {
     use rustix::net::sockopt::{Timeout, set_socket_timeout};
-    let _ = set_socket_timeout(conn, Timeout::Recv, Some(Duration::from_secs(timeout.into())));
+    // Without its deadline a read could wait forever: then no read at all.
+    if set_socket_timeout(conn, Timeout::Recv, Some(Duration::from_secs(timeout.into()))).is_err() {
+        return None;
+    }
     let mut received = 0;
     let status = loop {
         let n = match recv(conn, buf.get_mut(received..).unwrap_or(&mut []), RecvFlags::empty()) {

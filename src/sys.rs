@@ -4,6 +4,7 @@
 //! - `close_range`: a CGI program gets descriptors 0, 1 and 2 and nothing else;
 //! - `getcwd`: rustix's needs `alloc`; the CGI variables that must be absolute
 //!   (`SCRIPT_FILENAME`, `PATH_TRANSLATED`) need the working directory once, at start-up.
+#![allow(unsafe_code)] // unsafe: raw syscalls.
 
 use crate::arch::syscall3;
 use linux_raw_sys::general::{__NR_close_range, __NR_getcwd};

@@ -252,29 +252,3 @@ fn options_is_answered() {
         assert!(!head.contains("Content-Length") && body.is_empty(), "{target}: {head}");
     }
 }
-
-/// A head that arrives a byte at a time is parsed on from where the last read stopped,
-/// not again from its start: a 7 KB head costs the child a few ms of CPU, not 90.
-#[test]
-fn a_head_sent_byte_by_byte_is_not_parsed_again_and_again() {
-    let server = Server::start(&["--timeout", "60"]);
-    let mut s = server.connect();
-    s.set_nodelay(true).unwrap();
-    let mut head = b"GET / HTTP/1.1\r\nHost: a\r\n".to_vec();
-    while head.len() < 7000 {
-        head.extend_from_slice(format!("X-Padding-{}: {}\r\n", head.len(), "p".repeat(60)).as_bytes());
-    }
-    let child = common::only_child(server.pid());
-    for b in &head {
-        s.write_all(&[*b]).unwrap();
-        std::thread::sleep(Duration::from_micros(50));
-    }
-    // The child's own user CPU so far (utime, in 1/100 s), before the head is complete.
-    let stat = std::fs::read_to_string(format!("/proc/{child}/stat")).unwrap();
-    let utime: u64 = stat.rsplit_once(") ").unwrap().1.split_whitespace().nth(11).unwrap().parse().unwrap();
-    s.write_all(b"\r\n").unwrap();
-    s.shutdown(Shutdown::Write).unwrap();
-    let (response, body) = split(&read_to_close(&mut s).unwrap());
-    assert!(response.starts_with("HTTP/1.1 200 OK\r\n") && body == b"Hello, World!\n", "{response}");
-    assert!(utime <= 2, "{utime} ticks of user CPU for a {}-byte head", head.len());
-}

@@ -303,7 +303,7 @@ fn stage_command_lines() {
     let help = run("3b", &["--help"]);
     assert_eq!(help.status.code(), Some(0));
     let text = String::from_utf8(help.stdout).unwrap();
-    assert!(text.starts_with("Usage: webserver3b [--port PORT] [--sleep SECONDS]") && text.contains("(default: 60)"), "{text}");
+    assert!(text.starts_with("Usage: webserver3b [--port PORT] [--sleep SECONDS]") && text.contains("default: 60)"), "{text}");
     let out = run("3a", &["--sleep", "1"]);
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(String::from_utf8(out.stderr).unwrap(), "webserver3a: unknown option '--sleep' (see webserver3a --help)\n");

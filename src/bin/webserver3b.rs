@@ -25,7 +25,7 @@ fn handle_request(client_connection: &OwnedFd, sleep: u32) {
 #[unsafe(no_mangle)]
 unsafe fn origin_main(_argc: usize, argv: *mut *mut u8, _envp: *mut *mut u8) -> i32 {
     // SAFETY: origin passes the kernel's argv, which lives as long as the process.
-    let stage = Stage::start("webserver3b", unsafe { Strings::new(argv) }, Some(60), ABOUT);
+    let stage = Stage::start("webserver3b", unsafe { Strings::new(argv) }, stage::SLEEPS_60, ABOUT);
     let listen_socket = stage.listen(REQUEST_QUEUE_SIZE);
 
     loop {

@@ -6,7 +6,7 @@
 
 use forkhttpd::argv::Strings;
 use forkhttpd::buf::Buf;
-use forkhttpd::signals::{self, Flags, Signal};
+use forkhttpd::process::signals::{self, Flags, Signal};
 use forkhttpd::stage::{self, Stage};
 use rustix::fd::OwnedFd;
 use rustix::net::accept;
@@ -42,7 +42,7 @@ fn handle_request(client_connection: &OwnedFd, sleep: u32) {
 #[unsafe(no_mangle)]
 unsafe fn origin_main(_argc: usize, argv: *mut *mut u8, _envp: *mut *mut u8) -> i32 {
     // SAFETY: origin passes the kernel's argv, which lives as long as the process.
-    let stage = Stage::start("webserver3e", unsafe { Strings::new(argv) }, Some(3), ABOUT);
+    let stage = Stage::start("webserver3e", unsafe { Strings::new(argv) }, stage::SLEEPS_3, ABOUT);
     let listen_socket = stage.listen(REQUEST_QUEUE_SIZE);
 
     // Python's signal.signal(): no SA_RESTART.

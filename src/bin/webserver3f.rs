@@ -5,7 +5,7 @@
 #![no_main]
 
 use forkhttpd::argv::Strings;
-use forkhttpd::signals::{self, Flags, Signal};
+use forkhttpd::process::signals::{self, Flags, Signal};
 use forkhttpd::stage::{self, Stage};
 use rustix::fd::OwnedFd;
 use rustix::io::Errno;
@@ -33,7 +33,7 @@ fn handle_request(client_connection: &OwnedFd) {
 #[unsafe(no_mangle)]
 unsafe fn origin_main(_argc: usize, argv: *mut *mut u8, _envp: *mut *mut u8) -> i32 {
     // SAFETY: origin passes the kernel's argv, which lives as long as the process.
-    let stage = Stage::start("webserver3f", unsafe { Strings::new(argv) }, None, ABOUT);
+    let stage = Stage::start("webserver3f", unsafe { Strings::new(argv) }, stage::SERVER, ABOUT);
     let listen_socket = stage.listen(REQUEST_QUEUE_SIZE);
 
     // Python's signal.signal(): no SA_RESTART.

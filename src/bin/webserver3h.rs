@@ -13,7 +13,7 @@ use forkhttpd::clock;
 use forkhttpd::config::DEFAULT_MAX_BODY;
 use forkhttpd::http::request::Message;
 use forkhttpd::http::{HEAD_MAX, Status, response, target};
-use forkhttpd::signals::{self, Flags, Signal};
+use forkhttpd::process::signals::{self, Flags, Signal};
 use forkhttpd::stage::{self, Program, Stage};
 use rustix::fd::{AsFd, OwnedFd};
 use rustix::io::Errno;

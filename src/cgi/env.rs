@@ -24,6 +24,7 @@
 //!   authenticates no one itself, so the script is the only one who can check it;
 //! - the server's own environment (containers configure applications that way), except
 //!   the names above and any `HTTP_*`, which only the request may set.
+#![allow(unsafe_code)] // unsafe: the NULL-terminated pointer arrays `execve` takes.
 
 use crate::buf::{Buf, split};
 use core::ffi::CStr;
@@ -74,6 +75,7 @@ impl Default for Block {
 }
 
 impl Block {
+/// Nothing in it yet.
     pub const fn new() -> Self {
         Block { bytes: [0; BYTES], len: 0, starts: [0; ENTRIES], count: 0, argc: 0 }
     }
@@ -155,12 +157,17 @@ impl Block {
 
 /// What the environment is made of besides the request head.
 pub struct Vars<'a> {
+/// `SERVER_NAME`.
     pub server_name: &'a [u8],
+/// `SERVER_PORT`.
     pub server_port: u16,
+/// `SCRIPT_NAME`.
     pub script_name: &'a [u8],
     /// `SCRIPT_FILENAME`, in pieces (the absolute directory, the name).
     pub script_filename: &'a [&'a [u8]],
+/// `PATH_INFO`, decoded.
     pub path_info: &'a [u8],
+/// `QUERY_STRING`, as received.
     pub query: &'a [u8],
     /// Absolute: `DOCUMENT_ROOT`, and what `PATH_TRANSLATED` is under.
     pub document_root: Option<&'a [u8]>,

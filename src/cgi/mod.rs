@@ -13,7 +13,7 @@
 //! - `process`: the pipes, the fork, the exec, and at the end the kill and the reap of
 //!   the script and of whatever it left;
 //! - `relay`: the `poll(2)` loop between the client and the script;
-//! - [`crate::http::cgi`]: the script's header block, parsed, and the response head.
+//! - [`crate::http::header_block`]: the script's header block, parsed, and the response head.
 //!
 //! Responses: the script's status and fields, with `Date` and `Connection: close`, then
 //! its body as it writes it (`Content-Length` when it gave one, else the close ends the
@@ -42,13 +42,12 @@ pub mod process;
 mod relay;
 mod spool;
 
-use crate::addr;
 use crate::argv::Strings;
 use crate::buf::Buf;
-use crate::clock;
-use crate::log::Cut;
+use crate::http::Status;
 use crate::http::request::{Message, decimal, is};
-use crate::http::{Status, response};
+use crate::log::Cut;
+use crate::addr;
 use core::net::SocketAddr;
 use core::time::Duration;
 use env::{Block, Vars};
@@ -122,7 +121,7 @@ pub struct Server<'a> {
 }
 
 /// What happened, for the access log.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Outcome {
     /// The status sent; 0 if no response was (the client went away first).
     pub status: u16,
@@ -135,19 +134,55 @@ pub struct Outcome {
     pub unread: bool,
 }
 
+/// Why a program is not run: for the one-line event, and the status (404 or 403).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NotRunnable {
+    /// Its directory could not be opened.
+    Directory(Errno),
+    /// Its entry could not be looked up (`newfstatat`).
+    Lookup(Errno),
+    /// A symlink, where the entry itself is checked (forkhttpd).
+    Symlink,
+    /// Not a regular file.
+    NotRegular,
+    /// No execute bit.
+    NotExecutable,
+}
+
+impl NotRunnable {
+    /// Nothing is there by that name (ENOENT, ENOTDIR, ENAMETOOLONG): a 404, not a 403.
+    pub fn is_missing(&self) -> bool {
+        matches!(self, NotRunnable::Directory(e) | NotRunnable::Lookup(e) if matches!(*e, Errno::NOENT | Errno::NOTDIR | Errno::NAMETOOLONG))
+    }
+
+    /// Appends why: `not executable (chmod +x it)`, `cannot open: no such file …`.
+    pub fn write(&self, out: &mut Buf) {
+        let (why, errno): (&[u8], _) = match *self {
+            NotRunnable::Directory(e) => (b"its directory: ", Some(e)),
+            NotRunnable::Lookup(e) => (b"cannot open: ", Some(e)),
+            NotRunnable::Symlink => (b"a symlink: only a program itself runs", None),
+            NotRunnable::NotRegular => (b"not a regular file", None),
+            NotRunnable::NotExecutable => (b"not executable (chmod +x it)", None),
+        };
+        out.push(why);
+        if let Some(e) = errno {
+            crate::errno::write(out, e);
+        }
+    }
+}
+
 /// Whether the entry `name` of `dir` may run as a script (`newfstatat`): a regular file
 /// with an execute bit (a symlink is no regular file unless `follow`). Returns what the
-/// exec must find there again (see [`Script::checked`]); else why not, for a one-line
-/// message: forkhttpd answers 404 or 403, webserver3h does not start. (Whether this user
-/// may execute it, `execveat` alone knows: EACCES there is a 502.)
-pub fn check(dir: BorrowedFd<'_>, name: &CStr, follow: bool) -> Result<(u64, u64), (&'static [u8], Option<Errno>)> {
+/// exec must find there again (see [`Script::checked`]). (Whether this user may execute
+/// it, `execveat` alone knows: EACCES there is a 502.)
+pub fn check(dir: BorrowedFd<'_>, name: &CStr, follow: bool) -> Result<(u64, u64), NotRunnable> {
     let flags = if follow { AtFlags::empty() } else { AtFlags::SYMLINK_NOFOLLOW };
-    let stat = statat(dir, name, flags).map_err(|e| (&b"cannot open: "[..], Some(e)))?;
+    let stat = statat(dir, name, flags).map_err(NotRunnable::Lookup)?;
     match FileType::from_raw_mode(stat.st_mode) {
         FileType::RegularFile if stat.st_mode & 0o111 != 0 => Ok((stat.st_dev, stat.st_ino)),
-        FileType::RegularFile => Err((b"not executable (chmod +x it)", None)),
-        FileType::Symlink => Err((b"a symlink: only a program itself runs", None)),
-        _ => Err((b"not a regular file", None)),
+        FileType::RegularFile => Err(NotRunnable::NotExecutable),
+        FileType::Symlink => Err(NotRunnable::Symlink),
+        _ => Err(NotRunnable::NotRegular),
     }
 }
 
@@ -160,14 +195,14 @@ pub fn serve(conn: &OwnedFd, script: &Script<'_>, request: &Request<'_>, server:
     // A chunked body is read whole first, into an anonymous file: the script is
     // promised a CONTENT_LENGTH.
     let (length, mut spooled) = match body(message) {
-        Ok(Body::Length(n)) if n > server.max_body => return respond(conn, Status::ContentTooLarge, head_only, true),
+        Ok(Body::Length(n)) if n > server.max_body => return relay::respond(conn, Status::ContentTooLarge, head_only, true),
         Ok(Body::Length(n)) => (n, None),
         Ok(Body::Chunked) => match spool::read(conn, after_head, server) {
             Ok((file, n)) => (n, Some(file)),
-            Err(Some(status)) => return respond(conn, status, head_only, true),
+            Err(Some(status)) => return relay::respond(conn, status, head_only, true),
             Err(None) => return Outcome { status: 0, bytes: 0, cut: None, unread: false },
         },
-        Err(status) => return respond(conn, status, head_only, true),
+        Err(status) => return relay::respond(conn, status, head_only, true),
     };
     let mut local = Buf::new();
     let server_name = match env::host_name(message) {
@@ -210,19 +245,18 @@ pub fn serve(conn: &OwnedFd, script: &Script<'_>, request: &Request<'_>, server:
         process::event(script.name, &mut |line| {
             line.push(b"the request's environment does not fit in 32 KiB: 431");
         });
-        return respond(conn, Status::HeaderFieldsTooLarge, head_only, true);
+        return relay::respond(conn, Status::HeaderFieldsTooLarge, head_only, true);
     }
     // The script's exit is this process's to collect, not an inherited reaper's.
-    let _ = process::default_action(Signal::CHILD);
-    let mut running = match process::spawn(script, &block, spooled.as_ref().map(AsFd::as_fd)) {
+    let spawned = process::default_action(Signal::CHILD).and_then(|()| process::spawn(script, &block, spooled.as_ref().map(AsFd::as_fd)));
+    let mut running = match spawned {
         Ok(running) => running,
-        Err((step, e)) => {
+        Err(e) => {
             process::event(script.name, &mut |line| {
-                line.push(step.as_bytes()).push(b": ");
-                crate::errno::write(line, e);
+                e.write(line);
                 line.push(b": 503");
             });
-            return respond(conn, Status::ServiceUnavailable, head_only, true);
+            return relay::respond(conn, Status::ServiceUnavailable, head_only, true);
         }
     };
     // With a spooled body the script has it all (its stdin is the file: ours closes);
@@ -276,14 +310,6 @@ fn body(message: &Message<'_>) -> Result<Body, Status> {
         Some(false) => Err(Status::NotImplemented),
         None => Ok(Body::Length(length.unwrap_or(0))),
     }
-}
-
-/// Sends the plain response for `status` (an error, instead of the script's).
-fn respond(conn: &OwnedFd, status: Status, head_only: bool, unread: bool) -> Outcome {
-    let mut out = Buf::new();
-    let body = response::write(&mut out, status, head_only, response::CLOSE, clock::unix_seconds());
-    let cut = relay::send_pieces(conn, &mut [out.as_bytes()]).err().map(Cut::from);
-    Outcome { status: status.code(), bytes: if cut.is_none() { body } else { 0 }, cut, unread }
 }
 
 #[cfg(test)]

@@ -20,11 +20,12 @@
 //! of the script, and `wait4(-1, WNOHANG)`, which finds no other child unless the script
 //! left one (then `openat`, `read` and `close` of `/proc/thread-self/children`, a
 //! `kill` each, and a `wait4` each).
+#![allow(unsafe_code)] // unsafe: fork, exec, and raw descriptors closed before the exec.
 
 use super::Script;
 use super::env::{Block, Pointers};
 use crate::buf::Buf;
-use crate::errno;
+use crate::errno::{self, Error};
 use crate::log;
 use crate::sys;
 use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
@@ -43,11 +44,9 @@ pub struct Process {
     /// Its stdin; dropped (closed) when the body is all written, so the script sees EOF.
     /// None when the body was spooled (its stdin is the spool) or has been written.
     pub stdin: Option<OwnedFd>,
+/// Its stdout: the response, as the script writes it.
     pub stdout: OwnedFd,
 }
-
-/// A step that failed, and why: for the event line.
-pub type Failure = (&'static str, Errno);
 
 /// Starts `script` with the arguments and environment in `block`; its stdin is `spool`
 /// (a spooled body) or a pipe.
@@ -56,15 +55,15 @@ pub type Failure = (&'static str, Errno);
 /// up before the exec: the script keeps only the copies `dup2` puts on 0 and 1 (and the
 /// server's stderr), and the connection's child closes the script's ends after the fork,
 /// so each side sees EOF when the other is done.
-pub fn spawn(script: &Script<'_>, block: &Block, spool: Option<BorrowedFd<'_>>) -> Result<Process, Failure> {
+pub fn spawn(script: &Script<'_>, block: &Block, spool: Option<BorrowedFd<'_>>) -> Result<Process, Error> {
     // What the script leaves behind comes back here (see the module's doc). Pid 1 stands
     // for "on": rustix passes the pid as prctl's flag.
-    set_child_subreaper(Some(Pid::INIT)).map_err(|e| ("prctl", e))?;
+    set_child_subreaper(Some(Pid::INIT)).map_err(Error::of("prctl"))?;
     let pipe = match spool {
         Some(_) => None,
-        None => Some(pipe_with(PipeFlags::CLOEXEC).map_err(|e| ("pipe2", e))?),
+        None => Some(pipe_with(PipeFlags::CLOEXEC).map_err(Error::of("pipe2"))?),
     };
-    let (stdout_read, stdout_write) = pipe_with(PipeFlags::CLOEXEC).map_err(|e| ("pipe2", e))?;
+    let (stdout_read, stdout_write) = pipe_with(PipeFlags::CLOEXEC).map_err(Error::of("pipe2"))?;
     // SAFETY: the connection's child is single-threaded; the new process only makes
     // syscalls on memory it owns (its copy of `block`) until it executes the script.
     match unsafe { kernel_fork() } {
@@ -73,7 +72,7 @@ pub fn spawn(script: &Script<'_>, block: &Block, spool: Option<BorrowedFd<'_>>) 
             become_script(script, block, stdin, &stdout_write)
         }
         Ok(Fork::ParentOf(pid)) => Ok(Process { pid: Some(pid), stdin: pipe.map(|(_, write)| write), stdout: stdout_read }),
-        Err(e) => Err(("fork", e)),
+        Err(e) => Err(Error { call: "fork", errno: e }),
     }
 }
 
@@ -85,42 +84,41 @@ fn become_script(script: &Script<'_>, block: &Block, stdin: Option<BorrowedFd<'_
     let (argv, envp) = block.pointers(&mut pointers);
     let path = block.program();
     let flags = if script.follow { AtFlags::empty() } else { AtFlags::SYMLINK_NOFOLLOW };
-    let step = |name: &'static str| move |e: Errno| (name, e);
-    let failed: Failure = (|| {
+    let failed = (|| {
         // Its own group, so that killing the group at the end ends whatever it started.
-        setpgid(None, None).map_err(step("setpgid"))?;
+        setpgid(None, None).map_err(Error::of("setpgid"))?;
         // If the connection's child is SIGKILLed (forkhttpd's grace period is over), the
         // script must not run on as an orphan.
-        set_parent_process_death_signal(Some(Signal::KILL)).map_err(step("prctl"))?;
+        set_parent_process_death_signal(Some(Signal::KILL)).map_err(Error::of("prctl"))?;
         if let Some(stdin) = stdin {
-            dup2_stdin(stdin).map_err(step("dup2"))?;
+            dup2_stdin(stdin).map_err(Error::of("dup2"))?;
         }
-        dup2_stdout(stdout).map_err(step("dup2"))?;
+        dup2_stdout(stdout).map_err(Error::of("dup2"))?;
         // The script runs by a path that names it, `./NAME` in its own directory, so that
         // it finds itself (`$0`, `__file__`) and the files beside it. Looked up in the
         // directory that was checked, its entry must still be the inode that was.
-        fchdir(script.dir).map_err(step("fchdir"))?;
-        let found = statat(CWD, path, flags).map_err(step("newfstatat"))?;
+        fchdir(script.dir).map_err(Error::of("fchdir"))?;
+        let found = statat(CWD, path, flags).map_err(Error::of("newfstatat"))?;
         if (found.st_dev, found.st_ino) != script.checked {
-            return Err(("newfstatat", Errno::STALE));
+            return Err(Error { call: "newfstatat", errno: Errno::STALE });
         }
         // Descriptors 0, 1 and 2, and no other: not the connection, not the listening
         // socket, not what the server's launcher left open.
         if let Err(e) = sys::close_from(3) {
-            close_each_from(3, e).map_err(step("close_range"))?;
+            close_each_from(3, e).map_err(Error::of("close_range"))?;
         }
         // forkhttpd ignores SIGPIPE, and an ignored signal stays ignored across exec: a
         // script writing to a closed pipe should die of it, as everywhere else.
-        default_action(Signal::PIPE).map_err(step("rt_sigaction"))?;
+        default_action(Signal::PIPE)?;
         // SAFETY: `argv` and `envp` are NULL-terminated arrays of pointers to the
         // NUL-terminated strings of `block`, which this process does not change.
-        Err(("execveat", unsafe { execveat(CWD, path, argv, envp, flags) }))
+        Err(Error { call: "execveat", errno: unsafe { execveat(CWD, path, argv, envp, flags) } })
     })()
     .unwrap_or_else(|failed| failed);
     event(script.name, &mut |line| {
-        line.push(b"cannot run it: ").push(failed.0.as_bytes()).push(b": ");
-        errno::write(line, failed.1);
-        if failed.1 == Errno::STALE {
+        line.push(b"cannot run it: ");
+        failed.write(line);
+        if failed.errno == Errno::STALE {
             line.push(b": the program was replaced since it was checked");
         }
     });
@@ -144,9 +142,9 @@ fn close_each_from(first: u32, first_error: Errno) -> Result<(), Errno> {
 
 /// Resets `sig` to its default action: one `rt_sigaction`. (A default action needs no
 /// `SA_RESTORER` trampoline: no handler returns.)
-pub fn default_action(sig: Signal) -> Result<(), Errno> {
+pub fn default_action(sig: Signal) -> Result<(), Error> {
     // SAFETY: installs no handler, only the kernel's default.
-    unsafe { kernel_sigaction(sig, Some(KernelSigaction::default())) }.map(drop)
+    unsafe { kernel_sigaction(sig, Some(KernelSigaction::default())) }.map(drop).map_err(Error::of("rt_sigaction"))
 }
 
 impl Process {

@@ -2,11 +2,15 @@
 //! script's stdin, the script's stdout to the client, all in one `poll(2)` loop, so that
 //! neither side can stall the other and every wait has a limit.
 //!
-//! Until the script's header block is complete the limit is the connection's deadline
-//! (then 504, or 408 if the client is still sending the body); after, each wait may last
-//! the timeout (then the response is cut off). A client that goes away (EOF or reset on
-//! the connection) ends it all. Whatever ends it, the caller then kills and reaps the
-//! script.
+//! Two phases, as darkhttpd's connections have explicit states:
+//! - [`Phase::Head`]: the script's header block gathers; the limit is the connection's
+//!   deadline (then 504, or 408 if the client is still sending the body);
+//! - [`Phase::Body`]: the head has been sent, and the script's output is relayed as it
+//!   comes; each wait may last the timeout (then the response is cut off).
+//!
+//! In both, the request body goes to the script as the client sends it. A client that
+//! goes away (EOF or reset on the connection) ends it all. Whatever ends it, the caller
+//! then kills and reaps the script.
 //!
 //! Syscalls: `ppoll`; `recvfrom` of the body, `write` to the script's stdin, `close` of
 //! it; `read` of the script's stdout; `sendmsg` of the head with the first body bytes,
@@ -16,9 +20,10 @@ use super::Outcome;
 use super::process::{Process, event, write_status};
 use crate::buf::Buf;
 use crate::clock;
-use crate::http::cgi::{self, MAX_PIECES, Output};
-use crate::http::Status;
+use crate::http::header_block::{self, MAX_PIECES, Output};
+use crate::http::{Status, response};
 use crate::log::Cut;
+use core::ops::ControlFlow::{self, Break, Continue};
 use core::time::Duration;
 use rustix::event::{PollFd, PollFlags, poll};
 use rustix::fd::OwnedFd;
@@ -35,13 +40,44 @@ const PIPE_BUF: usize = 4096;
 
 /// One exchange between the client and the script.
 pub struct Relay<'a> {
+    /// The client's connection.
     pub conn: &'a OwnedFd,
+    /// The script, as the event lines name it.
     pub name: &'a [u8],
+    /// The request was HEAD: the head only.
     pub head_only: bool,
     /// Body bytes still to come from the client.
     pub body_left: u64,
+    /// The connection's deadline: the header block must be complete by then.
     pub deadline: Duration,
+    /// After the header block, the longest the script may write nothing.
     pub timeout: Duration,
+}
+
+/// Where the exchange is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Phase {
+    /// The script's header block: `got` bytes of it so far.
+    Head {
+        /// Bytes of the header block read so far.
+        got: usize,
+    },
+    /// The body: at most `left` bytes more for the client (the script's
+    /// `Content-Length`, 0 for HEAD, 204 and 304, none: until the script closes), and
+    /// when the script's last output was sent.
+    Body {
+        /// Body bytes the client may still get.
+        left: Option<u64>,
+        /// When the last piece was sent: the next may take `timeout` from then.
+        last: Duration,
+    },
+}
+
+/// What `poll` found ready.
+struct Ready {
+    output: bool,
+    client: bool,
+    input: bool,
 }
 
 impl Relay<'_> {
@@ -51,52 +87,30 @@ impl Relay<'_> {
         let mut out = [0u8; OUT];
         // The body bytes waiting for the script: first `body`, then what `input` received.
         let mut pending = body;
-        let mut got = 0; // bytes of the header block read so far
-        let mut header_sent = false;
-        let mut body_limit: Option<u64> = None; // body bytes the client may still get
+        let mut phase = Phase::Head { got: 0 };
         let mut outcome = Outcome { status: 0, bytes: 0, cut: None, unread: false };
-        let mut last = clock::monotonic();
         loop {
             if pending.is_empty() && self.body_left == 0 {
                 script.stdin = None; // the whole body is written: EOF for the script
             }
-            let limit = if header_sent { last.saturating_add(self.timeout) } else { self.deadline };
-            let Some(left) = limit.checked_sub(clock::monotonic()).filter(|d| !d.is_zero()) else {
-                return self.timed_out(header_sent, script.stdin.is_some(), outcome);
+            let reading_body = script.stdin.is_some() && pending.is_empty() && self.body_left > 0;
+            let ready = match self.wait(script, phase, reading_body, !pending.is_empty()) {
+                Ok(ready) => ready,
+                Err(Some(status)) => return self.error(status, outcome),
+                Err(None) => return outcome,
             };
-            let to_write = !pending.is_empty();
-            let reading_body = script.stdin.is_some() && !to_write && self.body_left > 0;
-            // Once the response is complete, the client may leave: it has all it needs.
-            let watch_client = !(header_sent && body_limit == Some(0));
-            let (script_out, client, script_in) = {
-                // Without a body to read, watch the connection only for the client leaving.
-                let watch = if reading_body { PollFlags::IN } else { PollFlags::RDHUP };
-                let mut fds = [PollFd::new(&script.stdout, PollFlags::IN), PollFd::new(self.conn, watch), PollFd::new(self.conn, watch)];
-                let mut n = 1 + usize::from(watch_client);
-                let mut writing = false;
-                if let (Some(stdin), true, Some(slot)) = (&script.stdin, to_write, fds.get_mut(n)) {
-                    *slot = PollFd::new(stdin, PollFlags::OUT);
-                    (n, writing) = (n + 1, true);
-                }
-                let timeout = Timespec { tv_sec: left.as_secs() as i64, tv_nsec: left.subsec_nanos().into() };
-                match poll(fds.get_mut(..n).unwrap_or(&mut []), Some(&timeout)) {
-                    Ok(_) | Err(Errno::INTR) => {}
-                    // EFAULT, EINVAL, ENOMEM: nothing a retry would mend.
-                    Err(_) => return self.error(Status::BadGateway, outcome),
-                }
-                let revents = |i: usize, used: bool| fds.get(i).filter(|_| used).map_or(PollFlags::empty(), PollFd::revents);
-                (revents(0, true), revents(1, watch_client), revents(n - 1, writing))
-            };
-            if reading_body && !client.is_empty() {
+            // The client: the body's next bytes, or (not reading it) its leaving.
+            if ready.client && !reading_body {
+                return self.client_gone(outcome);
+            }
+            if ready.client {
                 let room = self.body_left.min(PIPE_BUF as u64) as usize;
                 match recv(self.conn, input.get_mut(..room).unwrap_or(&mut []), RecvFlags::empty()) {
                     Ok((0, _)) | Err(_) => return self.client_gone(outcome),
                     Ok((n, _)) => (pending, self.body_left) = (input.get(..n).unwrap_or(&[]), self.body_left - n as u64),
                 }
-            } else if !reading_body && !client.is_empty() {
-                return self.client_gone(outcome);
             }
-            if !script_in.is_empty() {
+            if ready.input {
                 let chunk = pending.get(..PIPE_BUF).unwrap_or(pending);
                 match script.stdin.as_ref().map(|fd| rustix::io::write(fd, chunk)) {
                     Some(Ok(n)) => pending = pending.get(n..).unwrap_or(&[]),
@@ -109,77 +123,129 @@ impl Relay<'_> {
                     }
                 }
             }
-            if script_out.is_empty() {
+            if !ready.output {
                 continue;
             }
-            // Before the header block is complete, its bytes gather in `out`; after, each
-            // read is sent on at once.
-            let n = match rustix::io::read(&script.stdout, out.get_mut(got..).unwrap_or(&mut [])) {
-                Ok(n) => n,
-                Err(Errno::INTR) => continue,
-                Err(_) => 0,
+            let step = match phase {
+                Phase::Head { got } => self.head(script, &mut out, got, &mut outcome),
+                Phase::Body { left, last } => self.body(script, &mut out, left, last, &mut outcome),
             };
-            if n == 0 && header_sent {
-                return outcome; // the script is done
+            match step {
+                Continue(next) => phase = next,
+                Break(Some(status)) => return self.error(status, outcome),
+                Break(None) => return outcome,
             }
-            if n == 0 {
-                let status = script.end();
-                event(self.name, &mut |line| {
-                    write_status(line, status);
-                    line.push(b" before a complete header block: 502");
-                });
-                return self.error(Status::BadGateway, outcome);
-            }
-            got += n;
-            let received = out.get(..got).unwrap_or(&[]);
-            let mut pieces: [&[u8]; MAX_PIECES + 1] = [&[]; MAX_PIECES + 1];
-            let mut status_line = Buf::new();
-            let mut count = 0;
-            let start = if header_sent { 0 } else {
-                let header = match cgi::parse(received) {
-                    Output::Complete(header) => Ok(header),
-                    Output::Partial if got < OUT => continue,
-                    Output::Partial => Err("no end in 32 KiB"),
-                    Output::Malformed(why) => Err(why),
-                };
-                let header = match header {
-                    Ok(header) => header,
-                    Err(why) => {
-                        event(self.name, &mut |line| {
-                            line.push(b"malformed header block: ").push(why.as_bytes()).push(b": 502");
-                        });
-                        return self.error(Status::BadGateway, outcome);
-                    }
-                };
-                body_limit = if self.head_only || header.bodyless() { Some(0) } else { header.length };
-                let reason_at = header.status_line(&mut status_line, clock::unix_seconds());
-                count = header.head(status_line.as_bytes(), reason_at, &mut pieces);
-                outcome.status = header.status;
-                header_sent = true;
-                header.len
-            };
-            let body = capped(received.get(start..).unwrap_or(&[]), &mut body_limit);
-            if let Some(slot) = pieces.get_mut(count) {
-                (*slot, count) = (body, count + 1);
-            }
-            if let Err(e) = send_pieces(self.conn, pieces.get_mut(..count).unwrap_or(&mut [])) {
-                outcome.cut = Some(Cut::from(e));
-                return self.client_gone(outcome);
-            }
-            // The script's next output may take `timeout` from now, the send's end.
-            (got, last) = (0, clock::monotonic());
-            outcome.bytes += body.len() as u64;
         }
     }
 
+    /// Waits for what can happen now: the script's output, the client (the body, or its
+    /// leaving, until the response is complete), the script's stdin taking `pending`
+    /// bytes. `Err` when the phase's time is up (the response to send instead, if any).
+    fn wait(&self, script: &Process, phase: Phase, reading_body: bool, pending: bool) -> Result<Ready, Option<Status>> {
+        let limit = match phase {
+            Phase::Head { .. } => self.deadline,
+            Phase::Body { last, .. } => last.saturating_add(self.timeout),
+        };
+        let Some(left) = limit.checked_sub(clock::monotonic()).filter(|d| !d.is_zero()) else {
+            return Err(self.timed_out(phase, script.stdin.is_some()));
+        };
+        // Once the response is complete, the client may leave: it has all it needs.
+        let watch_client = !matches!(phase, Phase::Body { left: Some(0), .. });
+        // Without a body to read, watch the connection only for the client leaving.
+        let watch = if reading_body { PollFlags::IN } else { PollFlags::RDHUP };
+        let mut fds = [PollFd::new(&script.stdout, PollFlags::IN), PollFd::new(self.conn, watch), PollFd::new(self.conn, watch)];
+        let mut n = 1 + usize::from(watch_client);
+        let mut writing = false;
+        if let (Some(stdin), true, Some(slot)) = (&script.stdin, pending, fds.get_mut(n)) {
+            *slot = PollFd::new(stdin, PollFlags::OUT);
+            (n, writing) = (n + 1, true);
+        }
+        let timeout = Timespec { tv_sec: left.as_secs() as i64, tv_nsec: left.subsec_nanos().into() };
+        match poll(fds.get_mut(..n).unwrap_or(&mut []), Some(&timeout)) {
+            Ok(_) | Err(Errno::INTR) => {}
+            // EFAULT, EINVAL, ENOMEM: nothing a retry would mend.
+            Err(_) => return Err(Some(Status::BadGateway)),
+        }
+        let ready = |i: usize, used: bool| used && fds.get(i).is_some_and(|fd| !fd.revents().is_empty());
+        Ok(Ready { output: ready(0, true), client: ready(1, watch_client), input: ready(n - 1, writing) })
+    }
+
+    /// [`Phase::Head`]: reads more of the header block after the `got` bytes in `out`;
+    /// once it is complete, sends the response head with the body's first bytes.
+    fn head(&self, script: &mut Process, out: &mut [u8; OUT], got: usize, outcome: &mut Outcome) -> ControlFlow<Option<Status>, Phase> {
+        let n = match rustix::io::read(&script.stdout, out.get_mut(got..).unwrap_or(&mut [])) {
+            Ok(n) => n,
+            Err(Errno::INTR) => return Continue(Phase::Head { got }),
+            Err(_) => 0,
+        };
+        if n == 0 {
+            let status = script.end();
+            event(self.name, &mut |line| {
+                write_status(line, status);
+                line.push(b" before a complete header block: 502");
+            });
+            return Break(Some(Status::BadGateway));
+        }
+        let got = got + n;
+        let received = out.get(..got).unwrap_or(&[]);
+        let header = match header_block::parse(received) {
+            Output::Complete(header) => header,
+            Output::Partial if got < OUT => return Continue(Phase::Head { got }),
+            malformed => {
+                let why = if let Output::Malformed(why) = malformed { why } else { "no end in 32 KiB" };
+                event(self.name, &mut |line| {
+                    line.push(b"malformed header block: ").push(why.as_bytes()).push(b": 502");
+                });
+                return Break(Some(Status::BadGateway));
+            }
+        };
+        let mut left = if self.head_only || header.bodyless() { Some(0) } else { header.length };
+        let mut status_line = Buf::new();
+        let reason_at = header.status_line(&mut status_line, clock::unix_seconds());
+        let mut pieces: [&[u8]; MAX_PIECES + 1] = [&[]; MAX_PIECES + 1];
+        let mut count = header.head(status_line.as_bytes(), reason_at, &mut pieces);
+        outcome.status = header.status;
+        let body = capped(received.get(header.len..).unwrap_or(&[]), &mut left);
+        if let Some(slot) = pieces.get_mut(count) {
+            (*slot, count) = (body, count + 1);
+        }
+        self.send(pieces.get_mut(..count).unwrap_or(&mut []), body.len(), left, outcome)
+    }
+
+    /// [`Phase::Body`]: relays the script's next output, at most `left` bytes more.
+    fn body(&self, script: &Process, out: &mut [u8; OUT], mut left: Option<u64>, last: Duration, outcome: &mut Outcome) -> ControlFlow<Option<Status>, Phase> {
+        let n = match rustix::io::read(&script.stdout, &mut out[..]) {
+            Ok(n) => n,
+            Err(Errno::INTR) => return Continue(Phase::Body { left, last }),
+            Err(_) => 0,
+        };
+        if n == 0 {
+            return Break(None); // the script is done
+        }
+        let body = capped(out.get(..n).unwrap_or(&[]), &mut left);
+        self.send(&mut [body], body.len(), left, outcome)
+    }
+
+    /// Sends `pieces`, `body` bytes of them the body's; then the body goes on, `left`
+    /// bytes at most, the script's next output due `timeout` from the send's end.
+    fn send(&self, pieces: &mut [&[u8]], body: usize, left: Option<u64>, outcome: &mut Outcome) -> ControlFlow<Option<Status>, Phase> {
+        if let Err(e) = send_pieces(self.conn, pieces) {
+            outcome.cut = Some(Cut::from(e));
+            *outcome = self.client_gone(*outcome);
+            return Break(None);
+        }
+        outcome.bytes += body as u64;
+        Continue(Phase::Body { left, last: clock::monotonic() })
+    }
+
     /// Out of time: before the header block, the client still sending its body earns
-    /// 408, a script still working 504; after it, the response is cut off.
-    fn timed_out(&self, header_sent: bool, body_pending: bool, outcome: Outcome) -> Outcome {
+    /// 408, a script still working 504; after it, the response is cut off (`None`).
+    fn timed_out(&self, phase: Phase, body_pending: bool) -> Option<Status> {
         let secs = self.timeout.as_secs();
-        let (what, status): (&[u8], _) = match (header_sent, body_pending && self.body_left > 0) {
-            (true, _) => (b"no output for ", None),
-            (false, true) => (b"request body still incomplete after ", Some(Status::RequestTimeout)),
-            (false, false) => (b"no header block within ", Some(Status::GatewayTimeout)),
+        let (what, status): (&[u8], _) = match (phase, body_pending && self.body_left > 0) {
+            (Phase::Body { .. }, _) => (b"no output for ", None),
+            (Phase::Head { .. }, true) => (b"request body still incomplete after ", Some(Status::RequestTimeout)),
+            (Phase::Head { .. }, false) => (b"no header block within ", Some(Status::GatewayTimeout)),
         };
         event(self.name, &mut |line| {
             line.push(what).num(secs).push(b" s: killed");
@@ -187,10 +253,7 @@ impl Relay<'_> {
                 line.push(b", ").num(status.code().into());
             }
         });
-        match status {
-            Some(status) => self.error(status, outcome),
-            None => outcome,
-        }
+        status
     }
 
     /// The client left (or, `SO_SNDTIMEO` having run out, took nothing for that long).
@@ -207,8 +270,17 @@ impl Relay<'_> {
 
     /// An error response instead of the script's.
     fn error(&self, status: Status, outcome: Outcome) -> Outcome {
-        super::respond(self.conn, status, self.head_only, self.body_left > 0 || outcome.unread)
+        respond(self.conn, status, self.head_only, self.body_left > 0 || outcome.unread)
     }
+}
+
+/// Sends the plain response for `status` (an error, instead of the script's); `unread`:
+/// bytes of the request may be left on the connection.
+pub fn respond(conn: &OwnedFd, status: Status, head_only: bool, unread: bool) -> Outcome {
+    let mut out = Buf::new();
+    let body = response::write(&mut out, status, head_only, response::CLOSE, clock::unix_seconds());
+    let cut = send_pieces(conn, &mut [out.as_bytes()]).err().map(Cut::from);
+    Outcome { status: status.code(), bytes: if cut.is_none() { body } else { 0 }, cut, unread }
 }
 
 /// `bytes`, cut to what `limit` still allows (and counted against it).
@@ -254,5 +326,41 @@ pub fn send_pieces(conn: &OwnedFd, pieces: &mut [&[u8]]) -> Result<(), Errno> {
             sent -= piece.len();
             first += 1;
         }
+    }
+}
+
+#[cfg(test)]
+#[allow(unsafe_code)] // a socket pair's descriptor, taken by number
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_body_capped_to_its_length() {
+        let mut left = Some(5);
+        assert_eq!(capped(b"abc", &mut left), b"abc");
+        assert_eq!(capped(b"defgh", &mut left), b"de");
+        assert_eq!((capped(b"more", &mut left), left), (&b""[..], Some(0)));
+        let mut unbounded = None;
+        assert_eq!((capped(b"all of it", &mut unbounded), unbounded), (&b"all of it"[..], None));
+    }
+
+    #[test]
+    fn pieces_go_out_whole_across_short_sends() {
+        use std::io::Read;
+        let (a, b) = std::os::unix::net::UnixStream::pair().unwrap();
+        // SAFETY: `a`'s descriptor is owned here, and handed to the OwnedFd once.
+        let conn = unsafe { <OwnedFd as rustix::fd::FromRawFd>::from_raw_fd(std::os::fd::IntoRawFd::into_raw_fd(a)) };
+        let big = vec![7u8; 300_000];
+        let reader = std::thread::spawn(move || {
+            let mut got = Vec::new();
+            let mut b = b;
+            b.read_to_end(&mut got).unwrap();
+            got
+        });
+        send_pieces(&conn, &mut [b"head ", b"", &big, b" end"]).unwrap();
+        drop(conn);
+        let got = reader.join().unwrap();
+        assert_eq!(got.len(), 5 + 300_000 + 4);
+        assert!(got.starts_with(b"head \x07") && got.ends_with(b"\x07 end"));
     }
 }

@@ -38,7 +38,8 @@ pub fn read(conn: &OwnedFd, received: &[u8], server: &Server<'_>) -> Result<(Own
         }
         let left = server.deadline.checked_sub(clock::monotonic()).map(|d| Duration::from_micros(d.as_micros() as u64));
         let Some(left) = left.filter(|d| !d.is_zero()) else { return Err(Some(Status::RequestTimeout)) };
-        let _ = set_socket_timeout(conn, Timeout::Recv, Some(left));
+        // Without its deadline the read could wait forever: the body never comes.
+        set_socket_timeout(conn, Timeout::Recv, Some(left)).map_err(|_| Some(Status::RequestTimeout))?;
         piece = match recv(conn, &mut input, RecvFlags::empty()) {
             Ok((0, _)) => return Err(None),
             Ok((n, _)) => input.get(..n).unwrap_or(&[]),

@@ -62,6 +62,7 @@ impl Default for Decoder {
 }
 
 impl Decoder {
+/// At the start of a body.
     pub const fn new() -> Self {
         Decoder { state: State::Size, left: 0, digits: 0, line: 0 }
     }

@@ -1,13 +1,14 @@
 //! HTTP/1.x, as much as forkhttpd speaks: read a request head, decide the status, write
 //! the response. Reading the head is `request`, the answer is `response`, HTTP-dates are
 //! `date`; the request target's path is `target`, `Range` is `range`, entity tags are
-//! `etag`; what a CGI program writes before its body is `cgi`. Bytes only: nothing here
-//! makes a syscall.
+//! `etag`, content types `mime`; a chunked request body is `chunked`; what a CGI program
+//! writes before its body is `header_block`. Bytes only: nothing here makes a syscall.
 
-pub mod cgi;
 pub mod chunked;
 pub mod date;
 pub mod etag;
+pub mod header_block;
+pub mod mime;
 pub mod range;
 #[cfg(any(test, feature = "reference"))]
 pub mod reference;
@@ -22,31 +23,50 @@ pub const HEAD_MAX: usize = 8192;
 /// Every status forkhttpd sends, in the order of [`CODES`] and [`REASONS`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Status {
+    /// 200
     Ok,
+    /// 204
     NoContent,
+    /// 206
     PartialContent,
+    /// 301
     MovedPermanently,
+    /// 304
     NotModified,
+    /// 400
     BadRequest,
+    /// 403
     Forbidden,
+    /// 404
     NotFound,
+    /// 405
     MethodNotAllowed,
+    /// 408
     RequestTimeout,
-    LengthRequired,
+    /// 413
     ContentTooLarge,
+    /// 414
     UriTooLong,
+    /// 416
     RangeNotSatisfiable,
+    /// 431
     HeaderFieldsTooLarge,
+    /// 500
     InternalServerError,
+    /// 501
     NotImplemented,
+    /// 502
     BadGateway,
+    /// 503
     ServiceUnavailable,
+    /// 504
     GatewayTimeout,
+    /// 505
     VersionNotSupported,
 }
 
 /// Tables, not `match`es: two of them over every status take more code than the data.
-const CODES: [u16; 21] = [200, 204, 206, 301, 304, 400, 403, 404, 405, 408, 411, 413, 414, 416, 431, 500, 501, 502, 503, 504, 505];
+const CODES: [u16; 20] = [200, 204, 206, 301, 304, 400, 403, 404, 405, 408, 413, 414, 416, 431, 500, 501, 502, 503, 504, 505];
 const REASONS: &str = "OK
 No Content
 Partial Content
@@ -57,7 +77,6 @@ Forbidden
 Not Found
 Method Not Allowed
 Request Timeout
-Length Required
 Content Too Large
 URI Too Long
 Range Not Satisfiable
@@ -70,6 +89,7 @@ Gateway Timeout
 HTTP Version Not Supported";
 
 impl Status {
+/// The status code: 200, 404.
     pub fn code(self) -> u16 {
         CODES.get(self as usize).copied().unwrap_or(500)
     }
@@ -89,7 +109,7 @@ mod tests {
         assert_eq!(REASONS.lines().count(), CODES.len());
         assert_eq!((Status::Ok.code(), Status::Ok.reason()), (200, &b"OK"[..]));
         assert_eq!((Status::NotFound.code(), Status::NotFound.reason()), (404, &b"Not Found"[..]));
-        assert_eq!((Status::LengthRequired.code(), Status::LengthRequired.reason()), (411, &b"Length Required"[..]));
+        assert_eq!((Status::ContentTooLarge.code(), Status::ContentTooLarge.reason()), (413, &b"Content Too Large"[..]));
         assert_eq!((Status::BadGateway.code(), Status::BadGateway.reason()), (502, &b"Bad Gateway"[..]));
         assert_eq!((Status::GatewayTimeout.code(), Status::GatewayTimeout.reason()), (504, &b"Gateway Timeout"[..]));
         assert_eq!(

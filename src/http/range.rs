@@ -9,7 +9,12 @@ pub enum Range {
     /// No range, or one to ignore: send the whole representation (200).
     Whole,
     /// Bytes `start..=end`, within the representation (206).
-    Part { start: u64, end: u64 },
+    Part {
+        /// The first byte.
+        start: u64,
+        /// The last byte, included.
+        end: u64,
+    },
     /// A valid range that selects nothing of it (416).
     Unsatisfiable,
 }

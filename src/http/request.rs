@@ -21,12 +21,14 @@ pub const MAX_HEADERS: usize = 100;
 pub enum Head {
     /// The head has not ended yet; read more (or give up at the limit or on EOF).
     Partial,
+/// The head is whole, or can never be: what it earns.
     Complete(Verdict),
 }
 
 /// The answer a complete (or hopeless) head gets.
 #[derive(Debug, PartialEq, Eq)]
 pub struct Verdict {
+/// `Ok` (GET, HEAD), `NoContent` (OPTIONS), or what the head earns instead.
     pub status: Status,
     /// The request was HEAD: the response carries no body.
     pub head_only: bool,
@@ -42,6 +44,7 @@ pub struct Verdict {
 }
 
 impl Verdict {
+/// The verdict of a head refused with `status`.
     pub const fn reject(status: Status) -> Self {
         Verdict { status, head_only: false, head_len: 0, body_follows: false, keep_alive: false, http10: false }
     }
@@ -61,7 +64,9 @@ impl Verdict {
 /// A head that RFC 9112's grammar accepts, as slices of the bytes received.
 #[derive(Debug)]
 pub struct Message<'a> {
+/// The method: `GET`, `POST`.
     pub method: &'a [u8],
+/// The request target, as received.
     pub target: &'a [u8],
     /// The `y` of `HTTP/1.y`: 0 or 1.
     pub minor: u8,
@@ -404,6 +409,25 @@ mod tests {
         let message = scan.lex(heads[0]).unwrap();
         assert_eq!((message.method, message.target, message.minor, message.len), (&b"GET"[..], &b"/a?b"[..], 1, heads[0].len()));
         assert_eq!(message.fields().collect::<Vec<_>>(), [(&b"Host"[..], &b"a"[..]), (b"X-Y", b"z"), (b"Empty", b"")]);
+    }
+
+    /// What a `recv` brought is lexed once: a head that arrives a byte at a time costs a
+    /// pass over its bytes, not a pass over all of them at every `recv` (a 7 KB head took
+    /// the child 90 ms of CPU that way). Shown by changing bytes already lexed: a scan that
+    /// went back over them would find the head malformed.
+    #[test]
+    fn bytes_already_lexed_are_not_looked_at_again() {
+        let head = b"GET /a HTTP/1.1\r\nHost: a\r\nX-Long: vvvvvvvvvvvvvvvvvvvv\r\n\r\n";
+        let mut buf = head.to_vec();
+        let mut scan = Scan::default();
+        for end in 1..head.len() {
+            assert_eq!(parse_on(&mut scan, &buf[..end]), Head::Partial, "at {end}");
+            // Everything before `end` has been looked at: spoil it.
+            buf[end - 1] = 0;
+        }
+        // The last byte: the head is whole (the judge then reads it once, spoilt or not).
+        assert_eq!(scan.lex(&buf).map(|m| m.len).ok(), Some(head.len()));
+        assert_eq!(parse(&buf), Head::Complete(BAD), "from the start, the spoilt bytes are seen");
     }
 
     #[test]

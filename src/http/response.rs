@@ -21,6 +21,7 @@ pub fn field<'b>(out: &'b mut Buf, name: &[u8]) -> &'b mut Buf {
     out.push(name).push(b": ")
 }
 
+/// A header line's end: CRLF.
 pub fn line_end(out: &mut Buf) {
     out.push(b"\r\n");
 }

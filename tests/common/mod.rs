@@ -10,11 +10,42 @@ use std::time::{Duration, Instant};
 
 pub use rustix::process::Signal;
 
-/// The binary `make build` made. Tests run it, not a debug build: it is what ships.
+/// The binary `make build` made. Tests run it, not a debug build: it is what ships. A
+/// binary older than a source it is built from is refused, with what to do: `cargo test`
+/// after an edit would otherwise test the old one.
 pub fn bin(name: &str) -> PathBuf {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/release").join(name);
-    assert!(path.exists(), "{} is missing: run `make test`, which builds it first", path.display());
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let path = root.join("target/release").join(name);
+    let built = std::fs::metadata(&path).and_then(|m| m.modified());
+    let Ok(built) = built else {
+        panic!("{} is missing: run `make test`, which builds it first", path.display());
+    };
+    // The drawing tool is a package of its own: its sources are its own.
+    let package = if name == "tracesvg" { root.join("tools/tracesvg") } else { root.clone() };
+    if let Some(newer) = sources(&package).into_iter().find(|(_, modified)| *modified > built) {
+        panic!("{} is older than {}: run `make test` (or `make build` first), which builds it", path.display(), newer.0.display());
+    }
     path
+}
+
+/// What a package's binaries are built from, with when each was last modified: `src/`,
+/// the manifests, the build script and its configuration.
+fn sources(root: &std::path::Path) -> Vec<(PathBuf, std::time::SystemTime)> {
+    let mut found = Vec::new();
+    let mut dirs = vec![root.join("src")];
+    let files = ["Cargo.toml", "Cargo.lock", "build.rs", ".cargo/config.toml"].map(|f| root.join(f));
+    found.extend(files.into_iter().filter_map(|f| Some((f.clone(), std::fs::metadata(&f).ok()?.modified().ok()?))));
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            let (path, meta) = (entry.path(), entry.metadata());
+            match meta {
+                Ok(m) if m.is_dir() => dirs.push(path),
+                Ok(m) => found.extend(m.modified().ok().map(|t| (path, t))),
+                Err(_) => {}
+            }
+        }
+    }
+    found
 }
 
 /// A running forkhttpd and everything it has printed.

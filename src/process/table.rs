@@ -1,16 +1,20 @@
-//! The parent's children: which are alive, reaping them, and waiting for them, at the
-//! `--max-children` cap, in the prefork parent (signals blocked, `rt_sigtimedwait`) and
-//! at the end.
+//! The parent's children: the pid table, the reaper, and the waits for children: at the
+//! `--max-children` cap, in the prefork parent (signals blocked, `rt_sigtimedwait`), and
+//! at the stop.
 //!
 //! The parent records each child's pid after `fork` in a fixed table (no allocator); the
-//! reaper, run by the SIGCHLD handler, removes it. So the parent always knows how many
-//! children run, and which to SIGKILL when the grace period is over, without ever
-//! signalling a pid that was already reaped (and may belong to someone else by now).
+//! reaper, run by the SIGCHLD handler ([`install_reaper`]), removes it. So the parent
+//! always knows how many children run, and which to SIGKILL when the grace period is
+//! over, without ever signalling a pid that was already reaped (and may belong to someone
+//! else by now). Syscalls: `rt_sigaction(SIGCHLD)` at start-up; `wait4` in the reaper;
+//! `rt_sigprocmask`, `rt_sigsuspend`, `rt_sigtimedwait`, `ppoll` in the waits; `kill`.
+#![allow(unsafe_code)] // unsafe: signal masks and waits, and the table reached from the handler.
 
+use super::signals::{self, Flags};
 use crate::clock;
+use crate::config::PROCESSES_MAX;
 use crate::errno;
 use crate::log;
-use crate::signals;
 use core::marker::PhantomData;
 use core::ptr::{self, null_mut};
 use core::sync::atomic::{AtomicI32, AtomicPtr, AtomicUsize, Ordering::SeqCst};
@@ -22,8 +26,17 @@ use rustix::process::{Pid, Signal, WaitOptions, WaitStatus, kill_process, wait, 
 use rustix::runtime::{How, KernelSigSet, kernel_sigprocmask, kernel_sigsuspend, kernel_sigtimedwait};
 use rustix::time::Timespec;
 
-/// The most `--max-children` can be: the size of the table.
-pub const LIMIT: usize = 1024;
+/// Installs the reaper: SIGCHLD's handler, [`reap`]. `SA_NOCLDSTOP`: a stopped child is
+/// no news; `SA_RESTART`: `accept4` goes on after it.
+#[cfg(feature = "start")]
+pub fn install_reaper() {
+    signals::set(Signal::CHILD, Some(on_child), Flags::RESTART | Flags::NOCLDSTOP);
+}
+
+#[cfg(feature = "start")]
+extern "C" fn on_child(_: i32) {
+    reap();
+}
 
 /// The parent's record of its running children: pids, 0 for a free slot (slots are
 /// taken from the start, so only the first cache lines are ever touched), how many, and
@@ -32,7 +45,7 @@ pub const LIMIT: usize = 1024;
 /// no child receives (see `stacks`), so the parent's writes here, one per connection,
 /// fall on a page no child shares and cost no copy-on-write fault.
 pub struct Table {
-    pids: [AtomicI32; LIMIT],
+    pids: [AtomicI32; PROCESSES_MAX],
     live: AtomicUsize,
     /// A child that exited before the parent recorded it (between `clone` and `record`,
     /// at most one), or an orphan reparented to us as PID 1.
@@ -49,8 +62,9 @@ static TABLE: AtomicPtr<Table> = AtomicPtr::new(null_mut());
 static NONE: Table = Table::new();
 
 impl Table {
+    /// An empty table: no child yet.
     pub const fn new() -> Table {
-        Table { pids: [const { AtomicI32::new(0) }; LIMIT], live: AtomicUsize::new(0), unrecorded: [const { AtomicI32::new(0) }; 4] }
+        Table { pids: [const { AtomicI32::new(0) }; PROCESSES_MAX], live: AtomicUsize::new(0), unrecorded: [const { AtomicI32::new(0) }; 4] }
     }
 
     /// Makes this the parent's table while the guard lives.
@@ -122,9 +136,7 @@ pub fn reap() {
 }
 
 fn reaped(pid: i32, status: WaitStatus) {
-    if !forget(pid) {
-        let _ = table().unrecorded.iter().any(|slot| slot.compare_exchange(0, pid, SeqCst, SeqCst).is_ok());
-    }
+    settle(pid);
     if status.exit_status() != Some(0) {
         log::event(&mut |line| {
             line.push(b"child ").num(pid.unsigned_abs().into());
@@ -138,6 +150,14 @@ fn reaped(pid: i32, status: WaitStatus) {
                 (None, None) => line.push(b" ended"),
             };
         });
+    }
+}
+
+/// `pid` was reaped: out of the table, or, not recorded yet (it exited between `clone`
+/// and `record`, or is an orphan reparented to PID 1), set aside for `record`.
+fn settle(pid: i32) {
+    if !forget(pid) {
+        let _ = table().unrecorded.iter().any(|slot| slot.compare_exchange(0, pid, SeqCst, SeqCst).is_ok());
     }
 }
 
@@ -282,5 +302,36 @@ fn kill_all() {
                 reaped(pid.as_raw_nonzero().get(), status);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_pid_table() {
+        let pid = |n| Pid::from_raw(n).unwrap_or_else(|| panic!("{n}"));
+        let table = Box::new(Table::new());
+        let installed = table.install();
+        assert_eq!(live(), 0);
+        (100..110).for_each(|n| record(pid(n)));
+        assert_eq!(live(), 10);
+        settle(104);
+        assert_eq!(live(), 9);
+        assert!(!forget(104), "gone once");
+        // Reaped before it was recorded: set aside, and forgotten as it is recorded.
+        settle(200);
+        assert_eq!(live(), 9);
+        record(pid(200));
+        assert_eq!(live(), 9);
+        assert!(table.unrecorded.iter().all(|slot| slot.load(SeqCst) == 0));
+        // A freed slot is taken again; the table holds PROCESSES_MAX at most.
+        record(pid(300));
+        assert_eq!(table.pids.iter().filter(|s| s.load(SeqCst) == 300).count(), 1);
+        (1000..1000 + PROCESSES_MAX as i32).for_each(|n| record(pid(n)));
+        assert_eq!(live(), PROCESSES_MAX);
+        drop(installed);
+        assert_eq!(live(), 0, "no table installed: the empty one");
     }
 }

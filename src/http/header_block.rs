@@ -35,6 +35,7 @@ pub const MAX_PIECES: usize = 4 + 2 * MAX_FIELDS;
 pub enum Output<'a> {
     /// The header block has not ended yet: read more.
     Partial,
+/// The header block is whole.
     Complete(Header<'a>),
     /// Why it can never be a valid header block, for the event line.
     Malformed(&'static str),
@@ -43,6 +44,7 @@ pub enum Output<'a> {
 /// A valid header block, as slices of the bytes received.
 #[derive(Debug, PartialEq, Eq)]
 pub struct Header<'a> {
+/// The status code: the script's `Status`, 302 with a `Location`, else 200.
     pub status: u16,
     /// The reason phrase, possibly empty.
     pub reason: &'a [u8],

@@ -1,11 +1,15 @@
-//! Signals: the SIGCHLD reaper, graceful stop on SIGTERM/SIGINT (a second SIGINT forces
-//! it), SIGPIPE ignored, and, with keep-alive, SIGUSR1: the parent at `--max-children`
-//! asks its children to make room.
+//! Signals: graceful stop on SIGTERM/SIGINT (a second SIGINT forces it), SIGPIPE ignored,
+//! and, with keep-alive, SIGUSR1 (the parent asks its children to make room: the handler
+//! is the connection's, `conn::room`). The SIGCHLD reaper is the pid table's
+//! (`table::install_reaper`).
 //!
 //! Handlers are installed with origin's `sigaction`, which supplies `SA_RESTORER` and the
 //! `rt_sigreturn` trampoline the kernel returns through. All use `SA_RESTART`, so the
 //! parent's `accept4` is restarted by the kernel instead of failing with EINTR. Handlers
 //! only touch atomics and make async-signal-safe syscalls; nothing in them can panic.
+//! Syscalls: `rt_sigaction` for each, at start-up; `getpid` and `shutdown` in the stop
+//! handler.
+#![allow(unsafe_code)] // unsafe: installing handlers; the stop handler borrows the socket by number.
 
 use core::sync::atomic::{AtomicBool, AtomicI32, Ordering::SeqCst};
 use rustix::fd::{AsRawFd, BorrowedFd};
@@ -26,24 +30,16 @@ static FORCE: AtomicBool = AtomicBool::new(false);
 static LISTENER: AtomicI32 = AtomicI32::new(0);
 static PARENT: AtomicI32 = AtomicI32::new(0);
 
-/// In a child: SIGUSR1 came, the connection ends after the response in progress.
-static CLOSING: AtomicBool = AtomicBool::new(false);
-
-/// In a child: the connection plus one while it waits for a kept-alive client's next
-/// request, else 0.
-static IDLE: AtomicI32 = AtomicI32::new(0);
-
-/// Installs the handlers; forked children inherit them. `keep_alive`: children keep
-/// connections open, so they need SIGUSR1's.
+/// Installs the stop's handlers and ignores SIGPIPE; forked children inherit them.
+/// `keep_alive`: children keep connections open, so they need SIGUSR1's.
 #[cfg(feature = "start")]
 pub fn install(keep_alive: bool) {
-    set(Signal::CHILD, Some(on_child), Flags::RESTART | Flags::NOCLDSTOP);
     set(Signal::TERM, Some(on_stop), Flags::RESTART);
     set(Signal::INT, Some(on_stop), Flags::RESTART);
     // A client that went away must cost a child an EPIPE, not its life.
     set(Signal::PIPE, rustix::runtime::kernel_sig_ign(), Flags::RESTART);
     if keep_alive {
-        set(Signal::USR1, Some(on_room), Flags::RESTART);
+        set(Signal::USR1, Some(crate::conn::room::on_room), Flags::RESTART);
     }
 }
 
@@ -59,14 +55,9 @@ pub fn set(sig: Signal, handler: KernelSighandler, flags: Flags) {
     let _ = unsafe { origin::signal::sigaction(sig, Some(action)) };
 }
 
+/// In unit tests, nothing: they install no handler.
 #[cfg(all(feature = "start", test))]
 pub fn set(_: Signal, _: KernelSighandler, _: Flags) {}
-
-/// The reaper (see `children::reap`).
-#[cfg(feature = "start")]
-extern "C" fn on_child(_: i32) {
-    crate::children::reap();
-}
 
 /// Stops the accept loop. `accept4` is restarted after handlers, so the flag alone could
 /// go unseen while the parent blocks there; shutting the listening socket down makes that
@@ -86,36 +77,6 @@ extern "C" fn on_stop(sig: i32) {
     }
 }
 
-/// In a child, when the parent at `--max-children` asks for room: the connection ends
-/// after the response in progress, and at once if it is waiting for the next request
-/// (shutting its reading side down ends that `recv` with 0, with no window between a
-/// check of the flag and the wait).
-#[cfg(feature = "start")]
-extern "C" fn on_room(_: i32) {
-    CLOSING.store(true, SeqCst);
-    let fd = IDLE.load(SeqCst) - 1;
-    if fd >= 0 {
-        // SAFETY: `arm_idle` stores only the child's open connection, and `disarm_idle`
-        // clears it before the connection is closed.
-        let _ = rustix::net::shutdown(unsafe { BorrowedFd::borrow_raw(fd) }, rustix::net::Shutdown::Read);
-    }
-}
-
-/// Lets SIGUSR1 end the wait for the next request on `conn`; call before checking
-/// `closing`.
-pub fn arm_idle(conn: BorrowedFd<'_>) {
-    IDLE.store(conn.as_raw_fd() + 1, SeqCst);
-}
-
-pub fn disarm_idle() {
-    IDLE.store(0, SeqCst);
-}
-
-/// The parent asked for room: this response is the connection's last.
-pub fn closing() -> bool {
-    CLOSING.load(SeqCst)
-}
-
 /// Lets SIGTERM/SIGINT shut `listener` down, in the parent `pid` only (one `getpid` per
 /// stop signal, in every process that gets it); call before checking `stopping`.
 pub fn arm(listener: BorrowedFd<'_>, pid: Pid) {
@@ -128,6 +89,7 @@ pub fn disarm() {
     LISTENER.store(0, SeqCst);
 }
 
+/// SIGTERM or SIGINT came: stop accepting.
 pub fn stopping() -> bool {
     STOP.load(SeqCst)
 }

@@ -15,14 +15,16 @@
 //! those serving one, and the worker exits. Then `close`, and the grace period as in fork
 //! mode (SIGUSR1 with keep-alive): the stop reaches the workers through the socket (and
 //! SIGUSR1), never through their own SIGTERM/SIGINT handlers.
+#![allow(unsafe_code)] // unsafe: fork.
 
-use crate::child;
-use crate::children::{self, Table};
+use super::accept::accept;
+use super::signals::{self, Signal};
+use super::table::{self, Table};
 use crate::clock;
 use crate::config::Config;
-use crate::files::Site;
-use crate::server::{self, Episode};
-use crate::signals::{self, Signal};
+use crate::conn;
+use crate::handler::Site;
+use crate::log::{self, Episode};
 use core::time::Duration;
 use rustix::fd::OwnedFd;
 use rustix::io::Errno;
@@ -34,12 +36,12 @@ const SECOND: Duration = Duration::from_secs(1);
 const SHORT: &str = "short of --workers: forking at most that many a second";
 
 /// Keeps `--workers` workers serving until SIGTERM or SIGINT; returns the exit status.
-pub fn run(listener: OwnedFd, config: &Config<'_>, site: Option<&Site>) -> i32 {
+pub fn run(listener: OwnedFd, config: &Config, site: Option<&Site>) -> i32 {
     // Forks are rare here (start-up, replacements): the table and this loop stay on the
     // main stack, and workers are forked as such (see `stacks` for the fork path's way).
     let table = Table::new();
     let _installed = table.install();
-    children::block();
+    table::block();
     let parent = getpid();
     let mut dying = Episode::new("workers");
     // Forks in the current second of the monotonic clock: at most `n`, not counting
@@ -52,7 +54,7 @@ pub fn run(listener: OwnedFd, config: &Config<'_>, site: Option<&Site>) -> i32 {
         if now.as_secs() != second {
             (second, forked) = (now.as_secs(), 0);
         }
-        let short = (children::live() as isize) < n;
+        let short = (table::live() as isize) < n;
         if short && forked < n {
             forked += 1;
             // SAFETY: the process is single-threaded, so the worker starts with
@@ -60,7 +62,7 @@ pub fn run(listener: OwnedFd, config: &Config<'_>, site: Option<&Site>) -> i32 {
             match unsafe { kernel_fork() } {
                 Ok(Fork::Child(pid)) => work(&listener, pid.as_raw_nonzero().get() as u32, parent, config, site),
                 Ok(Fork::ParentOf(pid)) => {
-                    children::record(pid);
+                    table::record(pid);
                     continue;
                 }
                 // Out of processes: try again next second.
@@ -80,8 +82,8 @@ pub fn run(listener: OwnedFd, config: &Config<'_>, site: Option<&Site>) -> i32 {
         } else {
             dying.active().then_some(SECOND)
         };
-        match children::wait_signal(timeout) {
-            Some(sig) if sig == Signal::CHILD.as_raw() => children::reap(),
+        match table::wait_signal(timeout) {
+            Some(sig) if sig == Signal::CHILD.as_raw() => table::reap(),
             Some(_) => break,
             None if !short => dying.ends(),
             None => {}
@@ -89,26 +91,33 @@ pub fn run(listener: OwnedFd, config: &Config<'_>, site: Option<&Site>) -> i32 {
     }
     let _ = shutdown(&listener, Shutdown::Read);
     drop(listener);
-    children::finish(Duration::from_secs(config.grace.into()), "workers", config.keep_alive > 0, config.cgi.is_some())
+    table::finish(Duration::from_secs(config.grace.into()), "workers", config.keep_alive > 0, config.cgi.is_some())
 }
 
 /// A worker: accept, serve, close, until the listening socket is shut down.
-fn work(listener: &OwnedFd, pid: u32, parent: Pid, config: &Config<'_>, site: Option<&Site>) -> ! {
+fn work(listener: &OwnedFd, pid: u32, parent: Pid, config: &Config, site: Option<&Site>) -> ! {
     // The signals a fork-mode child has: the handlers only set flags a worker never
     // reads (LISTENER is 0: a stop signal does not shut the port down) and interrupt a
     // wait, and a CGI script must not inherit them blocked.
-    children::unblock();
+    table::unblock();
     // It dies with its parent: a parent SIGKILLed must not leave workers behind that
     // hold the port and serve unsupervised. One that died before this is seen at once.
-    let _ = set_parent_process_death_signal(Some(Signal::KILL));
+    // A worker that cannot ask for that does not serve.
+    if let Err(e) = set_parent_process_death_signal(Some(Signal::KILL)) {
+        log::event(&mut |line| {
+            line.push(b"a worker cannot ask to die with its parent (prctl): ");
+            crate::errno::write(line, e);
+        });
+        rustix::runtime::exit_group(1)
+    }
     if getppid() != Some(parent) {
         rustix::runtime::exit_group(1)
     }
     let mut accept_failing = Episode::new("accept4");
     loop {
-        match server::accept(listener, &mut accept_failing) {
+        match accept(listener, &mut accept_failing) {
             Ok((conn, peer, accepted)) => {
-                child::connection(&conn, peer.as_ref(), pid, config, site, accepted);
+                conn::connection(&conn, peer.as_ref(), pid, config, site, accepted);
             }
             // The parent's shutdown: the stop.
             Err(Errno::INVAL) => rustix::runtime::exit_group(0),

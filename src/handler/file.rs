@@ -1,24 +1,21 @@
 //! The file answer: a GET or HEAD for a path under `DIR`.
 //!
-//! The target is decoded and its dot segments removed ([`target`]); dotfiles are not
-//! served; the path is opened beneath the root by the kernel ([`crate::files`]). A
-//! directory gets a redirect to its `/` form, its `index.html`, or a listing; a regular
-//! file gets its bytes, whole or one range, unless the client's copy is still good (304).
+//! The path (decoded, without dot segments, no dotfile: the dispatcher saw to that) is
+//! opened beneath the root by the kernel ([`crate::fs`]). A directory gets a redirect to
+//! its `/` form, its `index.html`, or a listing ([`super::listing`]); a regular file gets
+//! its bytes, whole or one range, unless the client's copy is still good (304).
 //! Syscalls: `openat2`, `fstat`, `sendto` (the head), `sendfile` (the body), `close`;
 //! a second `openat2` for `index.html` or for `FILE.gz` when the client takes gzip.
 
-use super::{Answer, Exchange, send_all};
+use super::{Answer, Exchange, Request, Site};
 use crate::buf::Buf;
-use crate::files::listing::Listing;
-use crate::files::{self, Opened, Path, Site, mime};
-use crate::http::request::{Message, is};
+use crate::fs::{self, Opened, Path};
 use crate::http::range::{self, Range};
-use crate::http::{HEAD_MAX, Status, date, etag, response, target};
-use crate::log::{self, Cut};
-use rustix::fd::OwnedFd;
+use crate::http::request::{Message, is};
+use crate::http::{Status, date, etag, mime, response, target};
+use crate::log;
 use rustix::fs::FileType;
 use rustix::io::Errno;
-use rustix::net::SendFlags;
 
 /// The request fields a file answer looks at.
 #[derive(Default)]
@@ -30,55 +27,25 @@ struct Fields<'a> {
     accept_encoding: Option<&'a [u8]>,
 }
 
-/// Answers the request whose head starts `head` (every byte received so far), judged
-/// acceptable or 405: a script's under `--cgi`'s prefix, else GET and HEAD only. Never
-/// inlined: its buffers (the decoded target, the path) make a frame of 12 KiB, whose
-/// stack probes (a page fault a page) Hello's requests must not pay.
-#[inline(never)]
-pub fn answer(x: &Exchange<'_>, head: &[u8], site: &Site<'_>) -> Answer {
-    let Ok(message) = Message::lex(head) else {
-        return x.reply(Status::BadRequest);
-    };
-    // OPTIONS for the server itself (asterisk-form, RFC 9112 §3.2.4): what it allows.
-    if message.method == b"OPTIONS" && message.target == b"*" {
-        return x.reply(Status::NoContent);
-    }
-    let mut decoded = [0u8; HEAD_MAX];
-    let Some(target) = target::decode(message.target, &mut decoded) else {
-        return x.reply(Status::BadRequest);
-    };
-    let path = target.path;
-    if target::is_hidden(path) {
-        return x.reply(Status::NotFound);
-    }
-    if let Some(cgi) = &site.cgi {
-        if let Some(rest) = super::cgi::beneath(path, cgi.prefix) {
-            return super::cgi::answer(x, &message, head, site, cgi, rest, target.query);
-        }
-    }
-    match message.method {
-        b"GET" | b"HEAD" => {}
-        b"OPTIONS" => return x.reply(Status::NoContent),
-        _ => return x.reply(Status::MethodNotAllowed),
-    }
+/// Answers a GET or HEAD of `request.path` beneath the root.
+pub fn answer(x: &Exchange<'_>, request: &Request<'_>, site: &Site<'_>) -> Answer {
+    let path = request.path;
     // Relative to the root (RESOLVE_BENEATH refuses absolute paths): `//a.txt` is `a.txt`.
     let rel = path.get(path.iter().take_while(|&&b| b == b'/').count()..).unwrap_or(&[]);
     let mut name = Path::new();
-    let opened = match name.join(&[rel]).ok_or(Errno::NAMETOOLONG).and_then(|p| files::open(site, p)) {
+    let opened = match name.join(&[rel]).ok_or(Errno::NAMETOOLONG).and_then(|p| fs::open(&site.root, p)) {
         Ok(opened) => opened,
         Err(e) => return x.reply(refusal(site, e, path)),
     };
-    let fields = fields(&message);
+    let fields = fields(request.message);
     match opened.kind() {
         FileType::RegularFile => file(x, site, opened, rel, b"", &fields),
-        FileType::Directory if !path.ends_with(b"/") => redirect(x, rel, target.query),
+        FileType::Directory if !path.ends_with(b"/") => redirect(x, rel, request.query),
         FileType::Directory => {
-            let index = name.join(&[rel, b"index.html"]).ok_or(Errno::NAMETOOLONG).and_then(|p| files::open(site, p));
+            let index = name.join(&[rel, b"index.html"]).ok_or(Errno::NAMETOOLONG).and_then(|p| fs::open(&site.root, p));
             match index {
-                Ok(index) if index.kind() == FileType::RegularFile => {
-                    file(x, site, index, rel, b"index.html", &fields)
-                }
-                Err(Errno::NOENT) if site.list => listing(x, site, &opened.fd, path),
+                Ok(index) if index.kind() == FileType::RegularFile => file(x, site, index, rel, b"index.html", &fields),
+                Err(Errno::NOENT) if site.list => super::listing::answer(x, site, &opened.fd, path),
                 Err(Errno::NOENT) => x.reply(Status::NotFound),
                 Ok(_) => x.reply(Status::Forbidden),
                 Err(e) => x.reply(refusal(site, e, path)),
@@ -91,13 +58,13 @@ pub fn answer(x: &Exchange<'_>, head: &[u8], site: &Site<'_>) -> Answer {
 
 /// The status an `openat2` failure earns. Only what a request cannot cause by itself is
 /// logged: the rest is the client's business, and logging it would let clients fill the log.
-fn refusal(site: &Site<'_>, e: Errno, path: &[u8]) -> Status {
+pub fn refusal(site: &Site<'_>, e: Errno, path: &[u8]) -> Status {
     match e {
         Errno::NOENT | Errno::NOTDIR | Errno::NAMETOOLONG => Status::NotFound,
         // EXDEV: the path leads out of DIR (RESOLVE_BENEATH); ELOOP: a magic link or a
         // symlink loop; ENXIO: a socket.
         Errno::ACCESS | Errno::PERM | Errno::XDEV | Errno::LOOP | Errno::NXIO => Status::Forbidden,
-        // Still EAGAIN after every try (see `files::open`): renames or mounts keep racing
+        // Still EAGAIN after every try (see `fs::open`): renames or mounts keep racing
         // the lookup, or a lease holds the file. Soon over: 503, one line a run of them.
         Errno::AGAIN => {
             if site.shared.lookups.happened(crate::clock::monotonic()) {
@@ -106,7 +73,7 @@ fn refusal(site: &Site<'_>, e: Errno, path: &[u8]) -> Status {
                     log::escape(line, path);
                     line.push(b": ");
                     crate::errno::write(line, e);
-                    line.push(b" after ").num(files::TRIES as u64);
+                    line.push(b" after ").num(fs::TRIES as u64);
                     line.push(b" tries (a rename, mount or lease in the way): answering 503 while it lasts");
                 });
             }
@@ -206,7 +173,7 @@ fn file(x: &Exchange<'_>, site: &Site<'_>, file: Opened, dir: &[u8], leaf: &[u8]
     let content_type = mime::content_type(name);
     if f.accept_encoding.is_some_and(takes_gzip) {
         let mut twin = Path::new();
-        let gz = twin.join(&[dir, leaf, b".gz"]).and_then(|p| files::open(site, p).ok());
+        let gz = twin.join(&[dir, leaf, b".gz"]).and_then(|p| fs::open(&site.root, p).ok());
         if let Some(gz) = gz.filter(|gz| gz.kind() == FileType::RegularFile && servable(site, gz)) {
             return send_file(x, &gz, content_type, true, f);
         }
@@ -276,7 +243,7 @@ fn send_file(x: &Exchange<'_>, file: &Opened, content_type: &[u8], gzip: bool, f
     if let Some(answer) = x.send_head(&mut out, status, len) {
         return answer;
     }
-    let (bytes, cut) = files::send(x.conn, &file.fd, start, len);
+    let (bytes, cut) = fs::send(x.conn, &file.fd, start, len);
     Answer { code: status.code(), bytes, cut, last: false }
 }
 
@@ -286,52 +253,29 @@ fn send_file(x: &Exchange<'_>, file: &Opened, content_type: &[u8], gzip: bool, f
 /// because knowing whether this file has one would cost a lookup on every request.
 const VARY: &[u8] = b"Vary: Accept-Encoding\r\n";
 
-/// A directory without `index.html`, with `--list`: its HTML listing. Never inlined:
-/// its 88 KiB `Listing` must be a frame of its own, or every file request would pay for
-/// the stack probes of those pages (one page fault each).
-#[inline(never)]
-fn listing(x: &Exchange<'_>, site: &Site<'_>, dir: &OwnedFd, path: &[u8]) -> Answer {
-    let mut listing = Listing::new();
-    if let Err(e) = listing.read(dir) {
-        return x.reply(refusal(site, e, path));
-    }
-    let mut len = 0u64;
-    listing.render(path, &mut |piece| len += piece.len() as u64);
-    let mut out = Buf::new();
-    response::start(&mut out, Status::Ok, x.unix);
-    response::content(&mut out, b"text/html; charset=utf-8", len);
-    if let Some(answer) = x.send_head(&mut out, Status::Ok, len) {
-        return answer;
-    }
-    let mut sink = Sink { conn: x.conn, out: Buf::new(), sent: 0, cut: None };
-    listing.render(path, &mut |piece| sink.put(piece));
-    sink.flush();
-    Answer { code: 200, bytes: sink.sent, cut: sink.cut, last: false }
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-/// Pieces of a body gathered into buffers of `Buf`'s size, each sent when full.
-struct Sink<'c> {
-    conn: &'c OwnedFd,
-    out: Buf,
-    sent: u64,
-    cut: Option<Cut>,
-}
-
-impl Sink<'_> {
-    fn put(&mut self, piece: &[u8]) {
-        if self.out.room() < piece.len() {
-            self.flush();
+    #[test]
+    fn the_encoding_choice() {
+        for takes in ["gzip", "GZIP", "br, gzip", "gzip;q=0.5", "gzip; q=1", "*", "deflate, *;q=0.1", " gzip , br"] {
+            assert!(takes_gzip(takes.as_bytes()), "{takes}");
         }
-        self.out.push(piece);
+        for refuses in ["", "br", "identity", "gzip;q=0", "gzip; q=0.000", "gzip;Q=0.0, br", "x-gzip", "gzipx", "*;q=0"] {
+            assert!(!takes_gzip(refuses.as_bytes()), "{refuses}");
+        }
     }
 
-    fn flush(&mut self) {
-        if self.cut.is_none() {
-            match send_all(self.conn, self.out.as_bytes(), SendFlags::empty()) {
-                Ok(()) => self.sent += self.out.as_bytes().len() as u64,
-                Err(cut) => self.cut = Some(cut),
-            }
-        }
-        self.out.clear();
+    #[test]
+    fn a_repeated_range_is_no_range() {
+        let fields = |head: &'static [u8]| {
+            let message = Message::lex(head).unwrap_or_else(|_| panic!("a valid head"));
+            let f = fields(&message);
+            (f.range, f.if_range, f.accept_encoding)
+        };
+        assert_eq!(fields(b"GET / HTTP/1.1\r\nRange: bytes=0-1\r\nIf-Range: \"x\"\r\n\r\n"), (Some(&b"bytes=0-1"[..]), Some(&b"\"x\""[..]), None));
+        assert_eq!(fields(b"GET / HTTP/1.1\r\nRange: bytes=0-1\r\nrange: bytes=2-3\r\n\r\n").0, None);
+        assert_eq!(fields(b"GET / HTTP/1.1\r\nAccept-Encoding: gzip\r\n\r\n").2, Some(&b"gzip"[..]));
     }
 }

@@ -9,13 +9,29 @@
 //! ever sent as a file: a name that is no script gets 404 or 403, never its bytes. Each
 //! such refusal is an event line naming the script. The response ends the connection.
 
-use super::{Answer, Exchange};
-use crate::cgi::{self, Request, Script, Server, process};
-use crate::files::{self, Cgi, Path, Site};
+use super::{Answer, Exchange, Request, Site};
+use crate::argv::Strings;
+use crate::cgi::{self, NotRunnable, Script, Server, process};
+use crate::fs::{self, Path};
 use crate::http::Status;
-use crate::http::request::Message;
 use rustix::fd::AsFd;
 use rustix::io::Errno;
+
+/// `--cgi PREFIX`: where the programs are, and what they run with.
+pub struct Programs<'a> {
+    /// The programs' directory beneath the root, without leading or trailing `/`
+    /// (`cgi-bin`).
+    pub prefix: &'a [u8],
+    /// `DIR`'s absolute path, without a trailing `/`: `SCRIPT_FILENAME`,
+    /// `DOCUMENT_ROOT` and `PATH_TRANSLATED` are under it.
+    pub root: &'a [u8],
+    /// The server's environment, passed on to the programs.
+    pub env: Strings,
+    /// The port the server listens on: `SERVER_PORT`.
+    pub port: u16,
+    /// `--max-body`.
+    pub max_body: u64,
+}
 
 /// The rest of `path` after `prefix`'s segments, or `None` if `path` is not beneath it.
 /// Segments, not bytes: `/cgi-bin//x` is beneath `cgi-bin` as the kernel sees it, and
@@ -30,55 +46,58 @@ pub fn beneath<'p>(path: &'p [u8], prefix: &[u8]) -> Option<&'p [u8]> {
         }
         rest = rest.get(len..)?;
     }
-    Some(rest.get(rest.iter().take_while(|&&b| b == b'/').count()..)?)
+    rest.get(rest.iter().take_while(|&&b| b == b'/').count()..)
 }
 
-/// Runs the script `rest` names (`NAME[/PATH_INFO]`, after the prefix) for the request
-/// whose head is `message`, `received` being every byte received so far. Never inlined:
-/// the CGI code's buffers (the 32 KiB environment, the relay's) stay out of the file
-/// answer's frame, whose stack probes every file request pays, a page fault a page.
+/// Runs the script `rest` names (`NAME[/PATH_INFO]`, after the prefix) for `request`.
+/// Never inlined: the CGI code's buffers (the 32 KiB environment, the relay's) stay out
+/// of the file answer's frame, whose stack probes every file request pays, a page fault
+/// a page.
 #[inline(never)]
-pub fn answer(x: &Exchange<'_>, message: &Message<'_>, received: &[u8], site: &Site<'_>, cgi: &Cgi<'_>, rest: &[u8], query: Option<&[u8]>) -> Answer {
+pub fn answer(x: &Exchange<'_>, request: &Request<'_>, site: &Site<'_>, programs: &Programs<'_>, rest: &[u8]) -> Answer {
     let name_len = rest.iter().take_while(|&&b| b != b'/').count();
     let (name, path_info) = rest.split_at(name_len);
     let mut path = Path::new();
-    let dir = match path.join(&[cgi.prefix]).ok_or(Errno::NAMETOOLONG).and_then(|p| files::open_dir(site, p)) {
+    let dir = match path.join(&[programs.prefix]).ok_or(Errno::NAMETOOLONG).and_then(|p| fs::open_dir(&site.root, p)) {
         Ok(dir) => dir,
-        Err(e) => return refuse(x, name, not_found_or_forbidden(e), b"its directory: ", Some(e)),
+        Err(e) => return refuse(x, name, NotRunnable::Directory(e)),
     };
-    let checked = match path.join(&[name]).filter(|_| !name.is_empty()).ok_or(Errno::NOENT) {
-        Ok(entry) => cgi::check(dir.as_fd(), entry, false),
-        Err(e) => Err((&b"cannot open: "[..], Some(e))),
-    };
-    let checked = match checked {
+    let entry = path.join(&[name]).filter(|_| !name.is_empty()).ok_or(NotRunnable::Lookup(Errno::NOENT));
+    let checked = match entry.and_then(|entry| cgi::check(dir.as_fd(), entry, false)) {
         Ok(checked) => checked,
-        Err((why, Some(e))) => return refuse(x, name, not_found_or_forbidden(e), why, Some(e)),
-        Err((why, None)) => return refuse(x, name, Status::Forbidden, why, None),
+        Err(why) => return refuse(x, name, why),
     };
     // SCRIPT_NAME: `/PREFIX/NAME`, decoded.
     let mut script_name = Path::new();
-    let script_name = script_name.join(&[b"/", cgi.prefix, b"/", name]).map_or(name, |c| c.to_bytes());
-    let filename: [&[u8]; 5] = [cgi.root, b"/", cgi.prefix, b"/", name];
+    let script_name = script_name.join(&[b"/", programs.prefix, b"/", name]).map_or(name, |c| c.to_bytes());
+    let filename: [&[u8]; 5] = [programs.root, b"/", programs.prefix, b"/", name];
     let script = Script { dir: dir.as_fd(), name, checked, follow: false, filename: &filename, args: None };
-    let request = Request { message, received, script_name, path_info, query: query.unwrap_or(b""), peer: x.peer };
-    let server = Server { env: cgi.env, port: cgi.port, document_root: Some(cgi.root), max_body: cgi.max_body, deadline: x.deadline, timeout: x.timeout };
+    let request = cgi::Request {
+        message: request.message,
+        received: request.received,
+        script_name,
+        path_info,
+        query: request.query.unwrap_or(b""),
+        peer: x.peer,
+    };
+    let server = Server {
+        env: programs.env,
+        port: programs.port,
+        document_root: Some(programs.root),
+        max_body: programs.max_body,
+        deadline: x.deadline,
+        timeout: x.timeout,
+    };
     let outcome = cgi::serve(x.conn, &script, &request, &server);
     Answer { code: outcome.status, bytes: outcome.bytes, cut: outcome.cut, last: true }
 }
 
-/// What a lookup's failure earns: 404 when nothing is there, else 403.
-fn not_found_or_forbidden(e: Errno) -> Status {
-    if matches!(e, Errno::NOENT | Errno::NOTDIR | Errno::NAMETOOLONG) { Status::NotFound } else { Status::Forbidden }
-}
-
-/// 404 or 403 for a name under the prefix that is no script to run, and the event line
-/// that names it: `forkhttpd: app.py: not executable (chmod +x it): 403`.
-fn refuse(x: &Exchange<'_>, name: &[u8], status: Status, why: &[u8], e: Option<Errno>) -> Answer {
+/// 404 (nothing there) or 403 for a name under the prefix that is no program to run, and
+/// the event line that names it: `forkhttpd: app.py: not executable (chmod +x it): 403`.
+fn refuse(x: &Exchange<'_>, name: &[u8], why: NotRunnable) -> Answer {
+    let status = if why.is_missing() { Status::NotFound } else { Status::Forbidden };
     process::event(name, &mut |line| {
-        line.push(why);
-        if let Some(e) = e {
-            crate::errno::write(line, e);
-        }
+        why.write(line);
         line.push(b": ").num(status.code().into());
     });
     x.reply(status)

@@ -3,44 +3,17 @@
 //! Containment is the kernel's: every open is `openat2(root, path, RESOLVE_BENEATH |
 //! RESOLVE_NO_MAGICLINKS)`, which fails with EXDEV for any path, `..` or symlink included,
 //! that would leave the directory, whatever the request target said. Syscalls:
-//! `openat2` (the directory at start-up, then each file), `fstat`, `sendfile`; and for
-//! listings `getdents64` and `newfstatat` (see [`listing`]).
+//! `openat2` (the directory at start-up, then each file), `fstat`, `sendfile`,
+//! `faccessat` (at start-up), `getcwd` (once, for [`absolute`]); and for listings
+//! `getdents64` and `newfstatat` (see [`dir`]).
 
-pub mod listing;
-pub mod mime;
+pub mod dir;
 
 use crate::log::Cut;
 use core::ffi::CStr;
 use rustix::fd::{AsFd, OwnedFd};
 use rustix::fs::{CWD, FileType, Mode, OFlags, ResolveFlags, Stat, fstat, openat2, sendfile};
 use rustix::io::Errno;
-
-/// The served directory, opened once at start-up.
-pub struct Site<'a> {
-    pub root: OwnedFd,
-    /// `--list`: listings for directories without `index.html`.
-    pub list: bool,
-    /// `--cgi`: the programs under a prefix, and what they run with.
-    pub cgi: Option<Cgi<'a>>,
-    /// What the children share: the episodes of lookups that keep failing.
-    pub shared: &'a crate::shared::Shared,
-}
-
-/// `--cgi PREFIX`.
-pub struct Cgi<'a> {
-    /// The scripts' directory beneath the root, without leading or trailing `/`
-    /// (`cgi-bin`).
-    pub prefix: &'a [u8],
-    /// `DIR`'s absolute path, without a trailing `/`: `SCRIPT_FILENAME`,
-    /// `DOCUMENT_ROOT` and `PATH_TRANSLATED` are under it.
-    pub root: &'a [u8],
-    /// The server's environment, passed on to the scripts.
-    pub env: crate::argv::Strings,
-    /// The port the server listens on: `SERVER_PORT`.
-    pub port: u16,
-    /// `--max-body`.
-    pub max_body: u64,
-}
 
 /// Longest path the kernel takes (PATH_MAX, the NUL included).
 pub const PATH_MAX: usize = 4096;
@@ -54,15 +27,19 @@ pub fn open_root(dir: &CStr) -> Result<OwnedFd, Errno> {
 
 /// An open file or directory beneath the root, and what `fstat` says of it.
 pub struct Opened {
+/// The file, open for reading.
     pub fd: OwnedFd,
+/// What `fstat` said of it.
     pub stat: Stat,
 }
 
 impl Opened {
+/// A regular file, a directory, or what else.
     pub fn kind(&self) -> FileType {
         FileType::from_raw_mode(self.stat.st_mode)
     }
 
+/// Its size in bytes.
     pub fn size(&self) -> u64 {
         self.stat.st_size.max(0) as u64
     }
@@ -72,8 +49,8 @@ impl Opened {
 /// wait for a writer (a socket fails with ENXIO; what is neither a regular file nor a
 /// directory is refused by the caller after `fstat`). `O_NOCTTY`: a terminal in the
 /// directory must not become the child's.
-pub fn open(site: &Site<'_>, path: &CStr) -> Result<Opened, Errno> {
-    let fd = beneath(site, path, OFlags::RDONLY | OFlags::NONBLOCK | OFlags::NOCTTY)?;
+pub fn open(root: &OwnedFd, path: &CStr) -> Result<Opened, Errno> {
+    let fd = beneath(root, path, OFlags::RDONLY | OFlags::NONBLOCK | OFlags::NOCTTY)?;
     let stat = fstat(&fd)?;
     Ok(Opened { fd, stat })
 }
@@ -86,11 +63,11 @@ pub const TRIES: usize = 8;
 /// anywhere on the host, races a `..` in it (it cannot then vouch for containment), and
 /// openat2(2) says to retry: up to [`TRIES`] times in all. (A non-blocking open of a
 /// file under a lease fails with EAGAIN too; retried the same.)
-fn beneath(site: &Site<'_>, path: &CStr, flags: OFlags) -> Result<OwnedFd, Errno> {
+fn beneath(root: &OwnedFd, path: &CStr, flags: OFlags) -> Result<OwnedFd, Errno> {
     let mut tries = 0;
     loop {
         tries += 1;
-        match openat2(&site.root, path, flags | OFlags::CLOEXEC, Mode::empty(), ResolveFlags::BENEATH | ResolveFlags::NO_MAGICLINKS) {
+        match openat2(root, path, flags | OFlags::CLOEXEC, Mode::empty(), ResolveFlags::BENEATH | ResolveFlags::NO_MAGICLINKS) {
             Err(Errno::AGAIN) if tries < TRIES => continue,
             result => return result,
         }
@@ -99,8 +76,8 @@ fn beneath(site: &Site<'_>, path: &CStr, flags: OFlags) -> Result<OwnedFd, Errno
 
 /// Opens the directory `path` (relative to the root) as a place to look things up in:
 /// `O_PATH | O_DIRECTORY`, beneath the root.
-pub fn open_dir(site: &Site<'_>, path: &CStr) -> Result<OwnedFd, Errno> {
-    beneath(site, path, OFlags::PATH | OFlags::DIRECTORY)
+pub fn open_dir(root: &OwnedFd, path: &CStr) -> Result<OwnedFd, Errno> {
+    beneath(root, path, OFlags::PATH | OFlags::DIRECTORY)
 }
 
 /// `path` made absolute in `buf`: as it is if it starts with `/`, else after the working
@@ -135,6 +112,7 @@ pub struct Path {
 }
 
 impl Path {
+/// An empty path.
     pub const fn new() -> Self {
         Path { bytes: [0; PATH_MAX] }
     }
@@ -185,6 +163,6 @@ pub fn send(conn: impl AsFd, file: &OwnedFd, mut offset: u64, len: u64) -> (u64,
 /// Can the server, under the ids it serves with, read and search the root? Checked once
 /// at start-up (`faccessat`), after `--user`: an unreadable `DIR` is refused then, not
 /// answered 403 at every request.
-pub fn check_root(site: &Site<'_>) -> Result<(), Errno> {
-    rustix::fs::accessat(&site.root, c".", rustix::fs::Access::READ_OK | rustix::fs::Access::EXEC_OK, rustix::fs::AtFlags::empty())
+pub fn check_root(root: &OwnedFd) -> Result<(), Errno> {
+    rustix::fs::accessat(root, c".", rustix::fs::Access::READ_OK | rustix::fs::Access::EXEC_OK, rustix::fs::AtFlags::empty())
 }

@@ -1,0 +1,59 @@
+//! The dispatcher: which handler answers a request, in one place.
+//!
+//! | the request | its answer |
+//! | --- | --- |
+//! | a head the judge refused (400, 408, 414, 431, 501, 505) | its error |
+//! | without `DIR`: GET or HEAD | [`hello`] |
+//! | without `DIR`: OPTIONS; another method | 204 with `Allow`; 405 |
+//! | with `DIR`: `OPTIONS *`; a target that does not decode; a dotfile | 204; 400; 404 |
+//! | with `DIR`: a path under `--cgi`'s prefix, any method | [`cgi`] |
+//! | with `DIR`: GET or HEAD | [`file`] (a file, a redirect, an index, a listing) |
+//! | with `DIR`: OPTIONS; another method | 204 with `Allow`; 405 |
+
+use crate::handler::{Answer, Exchange, Request, Site, cgi, file, hello};
+use crate::http::request::{Message, Verdict};
+use crate::http::{HEAD_MAX, Status, target};
+
+/// Answers the request whose head, judged `verdict`, starts `head` (every byte received
+/// so far).
+pub fn answer(x: &Exchange<'_>, verdict: &Verdict, head: &[u8], site: Option<&Site<'_>>) -> Answer {
+    match (site, verdict.status) {
+        (None, Status::Ok) => hello::answer(x),
+        // A script takes any method: the site decides on 405 and 204 too.
+        (Some(site), Status::Ok | Status::MethodNotAllowed | Status::NoContent) => for_site(x, head, site),
+        (_, status) => x.reply(status),
+    }
+}
+
+/// The site's handlers. Never inlined: the decoded target (8 KiB) and the file answer's
+/// paths make a frame whose stack probes (a page fault a page) Hello's requests must not
+/// pay.
+#[inline(never)]
+fn for_site(x: &Exchange<'_>, head: &[u8], site: &Site<'_>) -> Answer {
+    let Ok(message) = Message::lex(head) else {
+        return x.reply(Status::BadRequest);
+    };
+    // OPTIONS for the server itself (asterisk-form, RFC 9112 §3.2.4): what it allows.
+    if message.method == b"OPTIONS" && message.target == b"*" {
+        return x.reply(Status::NoContent);
+    }
+    let mut decoded = [0u8; HEAD_MAX];
+    let Some(target) = target::decode(message.target, &mut decoded) else {
+        return x.reply(Status::BadRequest);
+    };
+    // Dotfiles (`/.env`, `/.git/config`) are served to no one; `/.well-known/` is.
+    if target::is_hidden(target.path) {
+        return x.reply(Status::NotFound);
+    }
+    let request = Request { message: &message, received: head, path: target.path, query: target.query };
+    if let Some(programs) = &site.cgi {
+        if let Some(rest) = cgi::beneath(target.path, programs.prefix) {
+            return cgi::answer(x, &request, site, programs, rest);
+        }
+    }
+    match message.method {
+        b"GET" | b"HEAD" => file::answer(x, &request, site),
+        b"OPTIONS" => x.reply(Status::NoContent),
+        _ => x.reply(Status::MethodNotAllowed),
+    }
+}

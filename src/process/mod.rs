@@ -1,0 +1,19 @@
+//! The process model: who accepts and forks. The parent is started by `main`, in one of
+//! two models, and supervises its children until a stop:
+//!
+//! - [`fork`]: the article's fork per connection, on a stack of the parent's own
+//!   ([`stacks`]), each child serving one connection (`conn::serve`);
+//! - [`prefork`]: Apache's prefork, `--workers N` processes forked at start-up, each
+//!   serving one connection after another (`conn::connection`).
+//!
+//! Both share: [`accept`] (`accept4` and its episodes), [`table`] (the pid table, the
+//! SIGCHLD reaper, the waits at the cap and at the stop), [`signals`] (the stop, SIGPIPE,
+//! SIGUSR1's installation), and [`user`] (`--user`, once the port is bound).
+
+pub mod accept;
+pub mod fork;
+pub mod prefork;
+pub mod signals;
+pub mod stacks;
+pub mod table;
+pub mod user;
