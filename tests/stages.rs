@@ -124,7 +124,9 @@ fn golden_traces_3h() {
     s.read_to_end(&mut response).unwrap();
     let text = String::from_utf8(response).unwrap();
     assert!(text.starts_with("HTTP/1.1 200 OK\r\nDate: ") && text.ends_with("\r\nConnection: close\r\n\r\nHello, World!\n"), "{text}");
-    wait_for(Duration::from_secs(10), || children(traced.pid).iter().all(|(_, state)| *state == 'Z'));
+    // Reaped, not only a zombie: under strace the parent hears of the exit only once
+    // strace has, which on a loaded machine is later (issue 22's runs found it).
+    wait_for(Duration::from_secs(10), || children(traced.pid).is_empty());
     wait_in_syscall(traced.pid, ACCEPT);
     kill(traced.pid, Signal::KILL);
     let (_, parent, kids) = traced.finish();

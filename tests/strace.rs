@@ -126,7 +126,10 @@ fn workers_match_the_readme() {
     kill(traced.pid, Signal::TERM);
     let (status, parent, kids) = traced.finish();
     assert_eq!(status.code(), Some(0));
-    assert_eq!(kids.len(), 3, "two workers and a replacement: {kids:#?}");
+    // Two workers and a replacement: three clones. (Their trace files: strace under load
+    // was once seen to leave the replacement's out; the parent's trace is the record.)
+    assert_eq!(names(&parent).iter().filter(|n| *n == "clone").count(), 3, "two workers and a replacement:\n{parent}");
+    assert!(kids.len() >= 2, "{kids:#?}");
 
     // The worker that served, whole.
     let worker = kids.iter().find(|k| k.contains("recvfrom(")).expect("the serving worker's trace");
