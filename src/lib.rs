@@ -21,8 +21,8 @@
 //!    (addresses as text), [`argv`], [`sys`] and [`arch`] (syscalls rustix lacks, and the
 //!    assembly).
 //!
-//! Beside them: [`config`] (the command line, as a table of options) and [`stage`] (what
-//! the article's stages share).
+//! Beside them: [`config`] (the command line, as a table of options), [`probe`] (`--probe`,
+//! the health check's client) and [`stage`] (what the article's stages share).
 //!
 //! Nothing in this crate allocates, and nothing on the server's paths may panic: in a
 //! no-libc binary a panic is an illegal instruction. Slices are reached with `get`, never
@@ -53,6 +53,7 @@ pub mod arch;
 pub mod sys;
 
 pub mod config;
+pub mod probe;
 pub mod stage;
 
 /// Defines what every no-libc binary of this package needs besides `origin_main`.

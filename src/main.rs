@@ -10,7 +10,7 @@ use forkhttpd::errno;
 use forkhttpd::fs::{self, PATH_MAX};
 use forkhttpd::handler::{Site, cgi::Programs};
 use forkhttpd::process::{fork, prefork, signals, stacks::Stacks, table, user};
-use forkhttpd::{log, net, shared};
+use forkhttpd::{log, net, probe, shared};
 use rustix::io::Errno;
 use rustix::net::sockopt::Timeout;
 use rustix::process::{Pid, set_child_subreaper};
@@ -32,6 +32,10 @@ unsafe fn origin_main(_argc: usize, argv: *mut *mut u8, envp: *mut *mut u8) -> i
         Ok(Command::Version) => return print(concat!("forkhttpd ", env!("CARGO_PKG_VERSION"), "\n").as_bytes()),
         Err(e) => return usage(&e),
     };
+    if let Some(url) = config.probe.and_then(|raw| probe::parse(raw).map(|url| (raw, url))) {
+        return probe::run(url.0, &url.1, config.timeout);
+    }
+    log::set_format(config.log_format);
     // DIR, opened first: a kernel without openat2 is found out before anything else.
     let mut absolute = [0; PATH_MAX];
     let mut site = match config.dir.map(|dir| open_site(&config, dir, env, &mut absolute)) {
@@ -74,7 +78,14 @@ unsafe fn origin_main(_argc: usize, argv: *mut *mut u8, envp: *mut *mut u8) -> i
         }
     };
     if let Some(Err(e)) = config.user.map(user::become_user) {
-        return fail(1, b"--user: cannot ", Some(e.call.as_bytes()), e.errno);
+        let mut line = Buf::new();
+        line.push(b"forkhttpd: --user: cannot ");
+        e.write(&mut line);
+        if e.errno == Errno::PERM {
+            line.push(b": dropping privileges needs root (start as root, or leave --user out)");
+        }
+        log::stderr(line.byte(b'\n').as_bytes());
+        return 1;
     }
     if let (Some(site), Some(dir)) = (&site, config.dir) {
         if let Err(e) = fs::check_root(&site.root) {
@@ -85,7 +96,7 @@ unsafe fn origin_main(_argc: usize, argv: *mut *mut u8, envp: *mut *mut u8) -> i
     if let Some(programs) = site.as_mut().and_then(|site| site.cgi.as_mut()) {
         programs.port = port;
     }
-    log::serving(port);
+    log::serving(port, Some((&config.addr.ip(), config.dir.unwrap_or(b"Hello"))));
     match stacks {
         Some(stacks) => stacks.run(|| fork::serve(listener, &config, site.as_ref(), &stacks)),
         None => prefork::run(listener, &config, site.as_ref()),
@@ -96,7 +107,15 @@ unsafe fn origin_main(_argc: usize, argv: *mut *mut u8, envp: *mut *mut u8) -> i
 /// (in `absolute`); else the exit status, the line written.
 fn open_site<'a>(config: &Config, dir: &'static [u8], env: Strings, absolute: &'a mut [u8; PATH_MAX]) -> Result<Site<'a>, i32> {
     let root = fs::Path::new().join(&[dir]).ok_or(Errno::NAMETOOLONG).and_then(fs::open_root);
-    let root = root.map_err(|e| fail(2, b"cannot serve ", Some(dir), e))?;
+    let root = root.map_err(|e| {
+        // The path as the kernel resolved it, for a relative one: where it was looked for.
+        let mut what = Buf::new();
+        what.push(b"cannot serve '").push(dir).byte(b'\'');
+        if let (false, Ok(resolved)) = (dir.starts_with(b"/"), fs::absolute(dir, absolute)) {
+            what.push(b" (").push(resolved).byte(b')');
+        }
+        fail(2, what.as_bytes(), None, e)
+    })?;
     let shared = shared::map().map_err(|e| fail(1, b"cannot map a shared page for ", Some(dir), e))?;
     let cgi = match config.cgi {
         Some(prefix) => {

@@ -55,8 +55,9 @@ const PORT_OPTION: Opt<Stage> = Opt {
     short: b'p',
     kind: Kind::Number { name: "PORT", unit: Unit::Plain, min: 0, max: 65535, default: PORT as u64, set: |s, n| s.port = n as u16 },
     help: "port to listen on, 0 for any free one",
+    needs_dir: false,
 };
-const HELP_OPTION: Opt<Stage> = Opt { long: "help", short: b'h', kind: Kind::Help, help: "print this help and exit" };
+const HELP_OPTION: Opt<Stage> = Opt { long: "help", short: b'h', kind: Kind::Help, help: "print this help and exit", needs_dir: false };
 
 /// `--sleep SECONDS`, the article's `secs` by default.
 const fn sleep_option(secs: u64) -> Opt<Stage> {
@@ -65,6 +66,7 @@ const fn sleep_option(secs: u64) -> Opt<Stage> {
         short: 0,
         kind: Kind::Number { name: "SECONDS", unit: Unit::Seconds, min: 0, max: 3600, default: secs, set: |s, n| s.sleep = n as u32 },
         help: "the article's sleep",
+        needs_dir: false,
     }
 }
 
@@ -82,6 +84,7 @@ pub const GATEWAY: &[Opt<Stage>] = &[
         short: b't',
         kind: Kind::Number { name: "SECONDS", unit: Unit::Seconds, min: 1, max: 86400, default: 10, set: |s, n| s.timeout = n as u32 },
         help: "time for the program's header block",
+        needs_dir: false,
     },
     HELP_OPTION,
 ];
@@ -148,7 +151,7 @@ impl Stage {
         let send = [(rustix::net::sockopt::Timeout::Send, self.timeout)];
         match net::listen(&addr, backlog, if self.program.is_some() { &send } else { &[] }) {
             Ok((socket, port)) => {
-                log::serving(port);
+                log::serving(port, None);
                 (socket, port)
             }
             Err(e) => {

@@ -131,7 +131,7 @@ fn as_pid_1_it_reaps_orphans_and_stops_on_sigterm() {
     slow.write_all(b"GET / HTTP/1.1\r\n").unwrap();
     wait_for(Duration::from_secs(5), || children(pid1).len() == 1);
     kill(pid1, Signal::TERM);
-    server.wait_event("stopping: waiting up to 10 s for 1 requests in flight");
+    server.wait_event("stopping: waiting up to 8 s for 1 requests in flight");
     slow.write_all(b"Host: a\r\nConnection: close\r\n\r\n").unwrap();
     let (_, body) = split(&read_to_close(&mut slow).unwrap());
     assert_eq!(body, b"Hello, World!\n");

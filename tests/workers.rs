@@ -95,7 +95,7 @@ fn a_stop_lets_the_connection_in_flight_finish() {
         let (_, body) = split(&read_to_close(&mut slow).unwrap());
         assert_eq!(body, b"Hello, World!\n", "{signal:?}");
         assert_eq!(server.wait_exit(Duration::from_secs(5)).code(), Some(0), "{signal:?}");
-        server.wait_event("stopping: waiting up to 10 s for 2 workers");
+        server.wait_event("stopping: waiting up to 8 s for 2 workers");
         assert_eq!(server.events().len(), 1, "{:?}", server.events());
     }
 }

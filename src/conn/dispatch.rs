@@ -2,6 +2,7 @@
 //!
 //! | the request | its answer |
 //! | --- | --- |
+//! | `--health PATH`: GET or HEAD of exactly `PATH` | [`health`] (not logged) |
 //! | a head the judge refused (400, 408, 414, 431, 501, 505) | its error |
 //! | without `DIR`: GET or HEAD | [`hello`] |
 //! | without `DIR`: OPTIONS; another method | 204 with `Allow`; 405 |
@@ -10,13 +11,17 @@
 //! | with `DIR`: GET or HEAD | [`file`] (a file, a redirect, an index, a listing) |
 //! | with `DIR`: OPTIONS; another method | 204 with `Allow`; 405 |
 
-use crate::handler::{Answer, Exchange, Request, Site, cgi, file, hello};
+use crate::config::Config;
+use crate::handler::{Answer, Exchange, Request, Site, cgi, file, health, hello};
 use crate::http::request::{Message, Verdict};
 use crate::http::{HEAD_MAX, Status, target};
 
 /// Answers the request whose head, judged `verdict`, starts `head` (every byte received
 /// so far).
-pub fn answer(x: &Exchange<'_>, verdict: &Verdict, head: &[u8], site: Option<&Site<'_>>) -> Answer {
+pub fn answer(x: &Exchange<'_>, verdict: &Verdict, head: &[u8], config: &Config, site: Option<&Site<'_>>) -> Answer {
+    if config.health.is_some_and(|path| verdict.status == Status::Ok && is_target(head, path)) {
+        return health::answer(x);
+    }
     match (site, verdict.status) {
         (None, Status::Ok) => hello::answer(x),
         // A script takes any method: the site decides on 405 and 204 too.
@@ -56,4 +61,9 @@ fn for_site(x: &Exchange<'_>, head: &[u8], site: &Site<'_>) -> Answer {
         b"OPTIONS" => x.reply(Status::NoContent),
         _ => x.reply(Status::MethodNotAllowed),
     }
+}
+
+/// The head's request target is exactly `target` (a judged head: it lexes).
+fn is_target(head: &[u8], target: &[u8]) -> bool {
+    Message::lex(head).is_ok_and(|message| message.target == target)
 }

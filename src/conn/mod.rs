@@ -17,10 +17,10 @@ pub mod room;
 
 use crate::clock::{self, Now};
 use crate::config::Config;
-use crate::handler::{Exchange, Site};
-use crate::http::request;
+use crate::handler::{Answer, Exchange, Site};
+use crate::http::request::{self, Message, is};
 use crate::http::response;
-use crate::log;
+use crate::log::{self, Format};
 use core::net::SocketAddr;
 use core::time::Duration;
 use rustix::fd::OwnedFd;
@@ -86,9 +86,10 @@ pub fn connection(conn: &OwnedFd, peer: Option<&SocketAddr>, pid: u32, config: &
             timeout,
         };
         let head = buf.as_bytes();
-        let answer = dispatch::answer(&x, &verdict, head, site);
-        if !config.quiet {
-            log::access(peer, request::request_line(head), answer.code, answer.bytes, pid, answer.cut);
+        let answer = dispatch::answer(&x, &verdict, head, config, site);
+        if !config.quiet && answer.log {
+            let started = deadline.saturating_sub(timeout);
+            access(&x, head, &answer, pid, config.log_format, started);
         }
         if !keep || answer.cut.is_some() || answer.last {
             if verdict.may_leave_unread(received) {
@@ -103,4 +104,34 @@ pub fn connection(conn: &OwnedFd, peer: Option<&SocketAddr>, pid: u32, config: &
         }
         deadline = clock::monotonic() + timeout;
     }
+}
+
+/// The access-log line of the request whose head starts `head`, begun at `started`
+/// (monotonic). The short format needs nothing but the request line; the others read
+/// `Referer` and `User-Agent` (a second pass over the head) and the clock (the vDSO's).
+fn access(x: &Exchange<'_>, head: &[u8], answer: &Answer, pid: u32, format: Format, started: Duration) {
+    let (mut referer, mut user_agent, mut micros) = (&[][..], &[][..], 0);
+    if format != Format::Short {
+        let message = Message::lex(head).ok();
+        for (name, value) in message.iter().flat_map(Message::fields) {
+            if is(name, b"referer") {
+                referer = value;
+            } else if is(name, b"user-agent") {
+                user_agent = value;
+            }
+        }
+        micros = clock::monotonic().saturating_sub(started).as_micros() as u64;
+    }
+    log::access(&log::Access {
+        peer: x.peer,
+        request_line: request::request_line(head),
+        status: answer.code,
+        bytes: answer.bytes,
+        pid,
+        cut: answer.cut,
+        unix: x.unix,
+        micros,
+        referer,
+        user_agent,
+    });
 }

@@ -89,7 +89,7 @@ pub fn answer(x: &Exchange<'_>, request: &Request<'_>, site: &Site<'_>, programs
         timeout: x.timeout,
     };
     let outcome = cgi::serve(x.conn, &script, &request, &server);
-    Answer { code: outcome.status, bytes: outcome.bytes, cut: outcome.cut, last: true }
+    Answer { code: outcome.status, bytes: outcome.bytes, cut: outcome.cut, last: true, log: true }
 }
 
 /// 404 (nothing there) or 403 for a name under the prefix that is no program to run, and

@@ -2,6 +2,7 @@
 //! request and an [`Exchange`], the one way a response leaves, and returns an
 //! [`Answer`] for the access log:
 //!
+//! - [`health`]: `--health PATH`, for probes: `200 ok`, no log line;
 //! - [`hello`]: the article's `Hello, World!` (no `DIR`), and every error's short
 //!   `text/plain` response;
 //! - [`file`]: a file beneath `DIR`: conditionals, ranges, `.gz` twins, redirects;
@@ -13,6 +14,7 @@
 
 pub mod cgi;
 pub mod file;
+pub mod health;
 pub mod hello;
 pub mod listing;
 
@@ -62,12 +64,14 @@ pub struct Answer {
     pub cut: Option<Cut>,
     /// The response ended the connection whatever the request asked (a script's).
     pub last: bool,
+    /// It is worth an access-log line (a health probe's is not).
+    pub log: bool,
 }
 
 impl Answer {
     /// A response of `status` whose body was `bytes` long, sent whole unless `cut`.
     pub fn sent(status: Status, bytes: u64, cut: Option<Cut>) -> Answer {
-        Answer { code: status.code(), bytes: if cut.is_none() { bytes } else { 0 }, cut, last: false }
+        Answer { code: status.code(), bytes: if cut.is_none() { bytes } else { 0 }, cut, last: false, log: true }
     }
 }
 

@@ -20,19 +20,46 @@ fn name(table: &'static [u8], i: usize) -> &'static [u8] {
     table.get(i * 3..i * 3 + 3).unwrap_or(b"???")
 }
 
-/// Appends the IMF-fixdate of `unix` (seconds since 1970-01-01 00:00:00 UTC).
-pub fn write(out: &mut Buf, unix: i64) {
+/// A time's parts: year, month (1-12), day, seconds into the day, weekday (0: Sunday).
+fn parts(unix: i64) -> (u64, u64, u64, u64, usize) {
     let days = unix.div_euclid(86_400);
-    let secs = unix.rem_euclid(86_400) as u64;
     let (year, month, day) = civil_from_days(days);
     // 1970-01-01 was a Thursday.
-    let weekday = (days + 4).rem_euclid(7) as usize;
+    (year.max(0) as u64, month, day, unix.rem_euclid(86_400) as u64, (days + 4).rem_euclid(7) as usize)
+}
+
+/// `HH:MM:SS` of `secs` into a day.
+fn clock(out: &mut Buf, secs: u64) {
+    out.num_width(secs / 3600, 2).byte(b':').num_width(secs / 60 % 60, 2).byte(b':').num_width(secs % 60, 2);
+}
+
+/// Appends the IMF-fixdate of `unix` (seconds since 1970-01-01 00:00:00 UTC).
+pub fn write(out: &mut Buf, unix: i64) {
+    let (year, month, day, secs, weekday) = parts(unix);
     out.push(name(DAYS, weekday)).push(b", ");
     out.num_width(day, 2).byte(b' ');
     out.push(name(MONTHS, month.wrapping_sub(1) as usize)).byte(b' ');
-    out.num_width(year.max(0) as u64, 4).byte(b' ');
-    out.num_width(secs / 3600, 2).byte(b':').num_width(secs / 60 % 60, 2).byte(b':');
-    out.num_width(secs % 60, 2).push(b" GMT");
+    out.num_width(year, 4).byte(b' ');
+    clock(out, secs);
+    out.push(b" GMT");
+}
+
+/// Appends the Common Log Format's time of `unix`: `05/Dec/2026:17:58:11 +0000`, as
+/// Apache and nginx write it (in UTC).
+pub fn write_clf(out: &mut Buf, unix: i64) {
+    let (year, month, day, secs, _) = parts(unix);
+    out.num_width(day, 2).byte(b'/').push(name(MONTHS, month.wrapping_sub(1) as usize)).byte(b'/');
+    out.num_width(year, 4).byte(b':');
+    clock(out, secs);
+    out.push(b" +0000");
+}
+
+/// Appends RFC 3339's time of `unix`: `2026-12-05T17:58:11Z`.
+pub fn write_rfc3339(out: &mut Buf, unix: i64) {
+    let (year, month, day, secs, _) = parts(unix);
+    out.num_width(year, 4).byte(b'-').num_width(month, 2).byte(b'-').num_width(day, 2).byte(b'T');
+    clock(out, secs);
+    out.byte(b'Z');
 }
 
 /// The Unix time of an HTTP-date in any of its three forms (RFC 9110 §5.6.7), or `None`.
@@ -143,6 +170,15 @@ mod tests {
         assert_eq!(text(951_782_400), "Tue, 29 Feb 2000 00:00:00 GMT");
         assert_eq!(text(1_795_391_999), "Sun, 22 Nov 2026 23:59:59 GMT");
         assert_eq!(text(4_102_444_800), "Fri, 01 Jan 2100 00:00:00 GMT");
+    }
+
+    #[test]
+    fn the_logs_forms() {
+        let mut b = Buf::new();
+        write_clf(&mut b, 784_111_777);
+        b.byte(b' ');
+        write_rfc3339(&mut b, 784_111_777);
+        assert_eq!(b.as_bytes(), b"06/Nov/1994:08:49:37 +0000 1994-11-06T08:49:37Z");
     }
 
     #[test]

@@ -43,6 +43,7 @@ pub fn run(listener: OwnedFd, config: &Config, site: Option<&Site>) -> i32 {
     let _installed = table.install();
     table::block();
     let parent = getpid();
+    signals::set_parent(parent);
     let mut dying = Episode::new("workers");
     // Forks in the current second of the monotonic clock: at most `n`, not counting
     // the start-up's `n`.
@@ -84,6 +85,10 @@ pub fn run(listener: OwnedFd, config: &Config, site: Option<&Site>) -> i32 {
         };
         match table::wait_signal(timeout) {
             Some(sig) if sig == Signal::CHILD.as_raw() => table::reap(),
+            Some(sig) if sig == Signal::QUIT.as_raw() => {
+                signals::force(sig);
+                break;
+            }
             Some(_) => break,
             None if !short => dying.ends(),
             None => {}

@@ -1,7 +1,8 @@
-//! Signals: graceful stop on SIGTERM/SIGINT (a second SIGINT forces it), SIGPIPE ignored,
-//! and, with keep-alive, SIGUSR1 (the parent asks its children to make room: the handler
-//! is the connection's, `conn::room`). The SIGCHLD reaper is the pid table's
-//! (`table::install_reaper`).
+//! Signals, each with a meaning: graceful stop on SIGTERM/SIGINT (a second SIGINT, or a
+//! SIGQUIT, forces it), SIGPIPE ignored, SIGHUP and SIGUSR2 ignored with an event line,
+//! and SIGUSR1: with keep-alive the parent asks its children to make room (the handler
+//! is the connection's, `conn::room`), without it is ignored like HUP. The SIGCHLD
+//! reaper is the pid table's (`table::install_reaper`).
 //!
 //! Handlers are installed with origin's `sigaction`, which supplies `SA_RESTORER` and the
 //! `rt_sigreturn` trampoline the kernel returns through. All use `SA_RESTART`, so the
@@ -19,8 +20,9 @@ pub use rustix::runtime::{KernelSigactionFlags as Flags, KernelSighandler, Signa
 /// Set by SIGTERM or SIGINT: stop accepting.
 static STOP: AtomicBool = AtomicBool::new(false);
 
-/// Set by a second SIGINT: do not wait for the children.
-static FORCE: AtomicBool = AtomicBool::new(false);
+/// The signal that forced the stop (a second SIGINT, a SIGQUIT): the children are not
+/// waited for; 0 until then.
+static FORCE: AtomicI32 = AtomicI32::new(0);
 
 /// The listening socket plus one while the parent accepts on it, else 0 (a zero start
 /// puts the static in .bss, not in a .data section of its own); and the parent's pid.
@@ -30,17 +32,21 @@ static FORCE: AtomicBool = AtomicBool::new(false);
 static LISTENER: AtomicI32 = AtomicI32::new(0);
 static PARENT: AtomicI32 = AtomicI32::new(0);
 
-/// Installs the stop's handlers and ignores SIGPIPE; forked children inherit them.
-/// `keep_alive`: children keep connections open, so they need SIGUSR1's.
+/// Installs the stop's handlers (TERM, INT, QUIT), ignores SIGPIPE, and has HUP and USR2
+/// logged and ignored, so that every signal has a meaning and none kills the server by
+/// its default action; forked children inherit them. `keep_alive`: children keep
+/// connections open, so they need SIGUSR1's (without, it is ignored like HUP).
 #[cfg(feature = "start")]
 pub fn install(keep_alive: bool) {
     set(Signal::TERM, Some(on_stop), Flags::RESTART);
     set(Signal::INT, Some(on_stop), Flags::RESTART);
+    set(Signal::QUIT, Some(on_stop), Flags::RESTART);
     // A client that went away must cost a child an EPIPE, not its life.
     set(Signal::PIPE, rustix::runtime::kernel_sig_ign(), Flags::RESTART);
-    if keep_alive {
-        set(Signal::USR1, Some(crate::conn::room::on_room), Flags::RESTART);
-    }
+    set(Signal::HUP, Some(on_ignored), Flags::RESTART);
+    set(Signal::USR2, Some(on_ignored), Flags::RESTART);
+    let room = if keep_alive { crate::conn::room::on_room } else { on_ignored };
+    set(Signal::USR1, Some(room), Flags::RESTART);
 }
 
 /// One `rt_sigaction`: `handler` for `sig`, with `flags` (and origin's `SA_RESTORER`).
@@ -64,9 +70,11 @@ pub fn set(_: Signal, _: KernelSighandler, _: Flags) {}
 /// `accept4` (or the next one) fail with EINVAL at once, with no window in between.
 #[cfg(feature = "start")]
 extern "C" fn on_stop(sig: i32) {
-    if STOP.swap(true, SeqCst) && sig == Signal::INT.as_raw() {
-        FORCE.store(true, SeqCst);
+    // SIGQUIT, or SIGINT a second time: do not wait for the requests in flight.
+    if sig == Signal::QUIT.as_raw() || STOP.swap(true, SeqCst) && sig == Signal::INT.as_raw() {
+        FORCE.store(sig, SeqCst);
     }
+    STOP.store(true, SeqCst);
     let fd = LISTENER.load(SeqCst) - 1;
     // A child's copy of the socket is the parent's socket: a child must never shut it
     // down (a SIGINT from the terminal reaches them all; a child may be sent a SIGTERM).
@@ -77,10 +85,30 @@ extern "C" fn on_stop(sig: i32) {
     }
 }
 
+/// HUP, USR2 (and USR1 without keep-alive): one event line from the parent, nothing
+/// else. There is no configuration file to reload: the command line is all there is.
+/// Before the parent is recorded (between the start-up line and the loop) there are no
+/// children yet: whoever gets the signal then is the parent.
+#[cfg(feature = "start")]
+extern "C" fn on_ignored(sig: i32) {
+    let parent = PARENT.load(SeqCst);
+    if parent == 0 || rustix::process::getpid().as_raw_nonzero().get() == parent {
+        crate::log::event(&mut |line| {
+            crate::errno::write_signal(line, sig);
+            line.push(b": ignored (forkhttpd has no configuration file to reload)");
+        });
+    }
+}
+
+/// The parent is `pid`: its handlers act, its children's do not. (Fork mode: [`arm`].)
+pub fn set_parent(pid: Pid) {
+    PARENT.store(pid.as_raw_nonzero().get(), SeqCst);
+}
+
 /// Lets SIGTERM/SIGINT shut `listener` down, in the parent `pid` only (one `getpid` per
 /// stop signal, in every process that gets it); call before checking `stopping`.
 pub fn arm(listener: BorrowedFd<'_>, pid: Pid) {
-    PARENT.store(pid.as_raw_nonzero().get(), SeqCst);
+    set_parent(pid);
     LISTENER.store(listener.as_raw_fd() + 1, SeqCst);
 }
 
@@ -94,7 +122,13 @@ pub fn stopping() -> bool {
     STOP.load(SeqCst)
 }
 
-/// A second SIGINT came.
-pub fn forced() -> bool {
-    FORCE.load(SeqCst)
+/// The signal that forced the stop, if one did (a second SIGINT, a SIGQUIT).
+pub fn forced() -> Option<i32> {
+    Some(FORCE.load(SeqCst)).filter(|&sig| sig != 0)
+}
+
+/// Forces the stop with `sig`, taken by `sigtimedwait` rather than by the handler.
+pub fn force(sig: i32) {
+    STOP.store(true, SeqCst);
+    FORCE.store(sig, SeqCst);
 }

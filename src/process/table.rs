@@ -161,10 +161,10 @@ fn settle(pid: i32) {
     }
 }
 
-/// The signals that end a wait: a child's exit, and a stop.
+/// The signals that end a wait: a child's exit, and a stop (QUIT: a forced one).
 fn wakers() -> KernelSigSet {
     let mut set = KernelSigSet::empty();
-    for sig in [Signal::CHILD, Signal::TERM, Signal::INT] {
+    for sig in [Signal::CHILD, Signal::TERM, Signal::INT, Signal::QUIT] {
         set.insert(sig);
     }
     set
@@ -256,7 +256,7 @@ pub fn finish(grace: Duration, what: &str, keep_alive: bool, adopted: bool) -> i
 
 fn wait_for_all(grace: Duration, what: &str, keep_alive: bool) -> i32 {
     if live() == 0 {
-        return 0;
+        return signals::forced().map_or(0, |sig| 128 + sig);
     }
     log::event(&mut |line| {
         line.push(b"stopping: waiting up to ").num(grace.as_secs()).push(b" s for ");
@@ -268,21 +268,25 @@ fn wait_for_all(grace: Duration, what: &str, keep_alive: bool) -> i32 {
     // The handlers stay blocked from here on: the loop reaps by itself.
     block();
     let deadline = clock::monotonic() + grace;
-    let mut forced = false;
+    let mut forced = signals::forced();
     loop {
         reap();
         if live() == 0 {
             break;
         }
-        forced |= signals::forced();
+        forced = forced.or(signals::forced());
         let left = deadline.saturating_sub(clock::monotonic());
-        if forced || left.is_zero() {
+        if forced.is_some() || left.is_zero() {
             kill_all();
             break;
         }
-        forced |= wait_signal(Some(left)) == Some(Signal::INT.as_raw());
+        forced = match wait_signal(Some(left)) {
+            Some(sig) if sig == Signal::INT.as_raw() || sig == Signal::QUIT.as_raw() => Some(sig),
+            _ => None,
+        };
     }
-    if forced { 130 } else { 0 }
+    // 128 + the signal, as a shell reports a process it killed: 130 (INT), 131 (QUIT).
+    forced.map_or(0, |sig| 128 + sig)
 }
 
 /// SIGKILLs every recorded child, then waits for each: they are ours, unreaped, so their

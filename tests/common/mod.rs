@@ -73,10 +73,11 @@ impl Server {
             let _ = child.stderr.take().unwrap().read_to_string(&mut err);
             panic!("{cmd:?} printed no start-up line; stderr: {err}");
         };
+        // `Serving HTTP on port PORT ...`, the article's words, and forkhttpd's ` (ADDR, DIR)`.
         let port = first
             .strip_prefix("Serving HTTP on port ")
-            .and_then(|rest| rest.strip_suffix(" ..."))
-            .and_then(|p| p.parse().ok())
+            .and_then(|rest| rest.split_once(" ..."))
+            .and_then(|(p, _)| p.parse().ok())
             .unwrap_or_else(|| panic!("unexpected start-up line {first:?}"));
         assert_ne!(port, 0, "the start-up line must show the port the kernel chose");
         let out = collect(lines);
