@@ -10,7 +10,7 @@ STAGE ?= forkhttpd
 # What the tests (and make trace) run besides cargo: a tracer, real HTTP clients, bc,
 # php-cgi (the CGI program most sites run), GoAccess (a log analyser that reads the
 # combined log) and Python's YAML module (the Kubernetes manifest is checked with it).
-TEST_TOOLS := strace curl bc wget php-cgi goaccess buildah
+TEST_TOOLS := strace curl bc wget php-cgi goaccess buildah brotli zstd
 # A browser for the test that draws make trace's picture (tests/trace_picture.rs):
 # installed when it can be; without it that test says it is skipped, and why.
 BROWSER := chromium
@@ -33,10 +33,10 @@ run: build
 test: build test-tools test-browser
 	$(CARGO) test
 
-# Stripped size: what a `FROM scratch` image carries. Fails above SIZE_LIMIT (78 KiB: the
+# Stripped size: what a `FROM scratch` image carries. Fails above SIZE_LIMIT (90 KiB: the
 # size rounded up to KiB, and some room), so CI notices a change that outgrows it. The
 # goal is 64 KiB (README: Size), which this is over.
-SIZE_LIMIT ?= 79872
+SIZE_LIMIT ?= 92160
 size: build
 	@strip -o target/forkhttpd.stripped $(BIN)
 	@echo "$(BIN): $$(stat -c %s $(BIN)) bytes, $$(stat -c %s target/forkhttpd.stripped) bytes stripped (limit $(SIZE_LIMIT))"

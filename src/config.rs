@@ -52,6 +52,50 @@ pub struct Config {
     pub probe: Option<&'static [u8]>,
     /// `--log-format`.
     pub log_format: Format,
+    /// `-H 'NAME: VALUE'`: fields every response the server writes carries.
+    pub headers: Values<HEADERS_MAX>,
+    /// `--cors ORIGIN`: the origins whose pages may read the responses (`*`: any).
+    pub cors: Values<ORIGINS_MAX>,
+    /// `--fallback PATH`: the file beneath `dir` a GET or HEAD that would be 404 gets.
+    pub fallback: Option<&'static [u8]>,
+    /// `--error-page CODE=PATH`, as given (checked): the body of the server's own
+    /// responses with that status.
+    pub error_pages: Values<ERROR_PAGES_MAX>,
+    /// `--auth USER:PASSWORD` (or `$FORKHTTPD_AUTH`): HTTP Basic for every request.
+    pub auth: Option<&'static [u8]>,
+}
+
+/// The most `-H` fields.
+pub const HEADERS_MAX: usize = 16;
+/// The most `--cors` origins.
+pub const ORIGINS_MAX: usize = 8;
+/// The most `--error-page`s.
+pub const ERROR_PAGES_MAX: usize = 16;
+
+/// A repeatable option's values, in the order given: at most `N`, in a fixed array.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Values<const N: usize> {
+    items: [&'static [u8]; N],
+    len: usize,
+}
+
+impl<const N: usize> Values<N> {
+    /// None yet.
+    pub const fn new() -> Self {
+        Self { items: [&[]; N], len: 0 }
+    }
+
+    /// Adds `v`; `Err` if there are `N` already.
+    fn add(&mut self, v: &'static [u8]) -> Result<(), ()> {
+        *self.items.get_mut(self.len).ok_or(())? = v;
+        self.len += 1;
+        Ok(())
+    }
+
+    /// The values.
+    pub fn as_slice(&self) -> &[&'static [u8]] {
+        self.items.get(..self.len).unwrap_or(&[])
+    }
 }
 
 /// `--user UID[:GID]`; without `:GID` the group is the same number as the user.
@@ -88,6 +132,11 @@ pub const OPTIONS: &[Opt<Config>] = &[
     Opt { long: "health", short: 0, kind: Kind::Text { name: "PATH", set: health }, help: "answer GET and HEAD of exactly PATH with 200 ok, for\nprobes, even without DIR; not logged", needs_dir: false },
     Opt { long: "probe", short: 0, kind: Kind::Text { name: "URL", set: probe }, help: "be a health check instead: GET http://HOST[:PORT]/PATH,\nexit 0 on 2xx or 3xx, else 1 (--timeout: default 2 here)", needs_dir: false },
     Opt { long: "log-format", short: 0, kind: Kind::Text { name: "FORMAT", set: log_format }, help: "short (the default), combined (NCSA Combined, as\nApache and nginx write it) or json", needs_dir: false },
+    Opt { long: "header", short: b'H', kind: Kind::Text { name: "FIELD", set: header }, help: "add FIELD ('Name: value') to the server's responses\n(not to a CGI program's); up to 16", needs_dir: false },
+    Opt { long: "cors", short: 0, kind: Kind::Text { name: "ORIGIN", set: cors }, help: "let pages from ORIGIN (* for any) read the responses;\nanswer their preflights; up to 8", needs_dir: false },
+    Opt { long: "fallback", short: 0, kind: Kind::Text { name: "PATH", set: fallback }, help: "a GET or HEAD that would be 404 gets this file beneath\nDIR, with 200 (single-page apps)", needs_dir: true },
+    Opt { long: "error-page", short: 0, kind: Kind::Text { name: "CODE=PATH", set: error_page }, help: "its own CODE errors (400-599) get this file\nbeneath DIR as their body", needs_dir: true },
+    Opt { long: "auth", short: 0, kind: Kind::Text { name: "USER:PASS", set: auth }, help: "HTTP Basic for every request (not --health's);\n$FORKHTTPD_AUTH if not given (ps does not show it)", needs_dir: false },
     Opt { long: "help", short: b'h', kind: Kind::Help, help: "print this help and exit", needs_dir: false },
     Opt { long: "version", short: b'V', kind: Kind::Version, help: "print the version and exit", needs_dir: false },
 ];
@@ -127,8 +176,8 @@ pub enum Command {
 }
 
 /// Parses the arguments after the program name. `env_port` is `$PORT`, used when no
-/// `--port` is given.
-pub fn parse(mut args: impl Iterator<Item = &'static [u8]>, env_port: Option<&'static [u8]>) -> Result<Command, UsageError> {
+/// `--port` is given; `env_auth` is `$FORKHTTPD_AUTH`, used when no `--auth` is.
+pub fn parse(mut args: impl Iterator<Item = &'static [u8]>, env_port: Option<&'static [u8]>, env_auth: Option<&'static [u8]>) -> Result<Command, UsageError> {
     let mut c = Config {
         dir: None,
         list: false,
@@ -147,6 +196,11 @@ pub fn parse(mut args: impl Iterator<Item = &'static [u8]>, env_port: Option<&'s
         health: None,
         probe: None,
         log_format: Format::Short,
+        headers: Values::new(),
+        cors: Values::new(),
+        fallback: None,
+        error_pages: Values::new(),
+        auth: None,
     };
     // The one operand: DIR.
     let parsed = run(OPTIONS, &mut c, &mut args, &mut |c, arg| match c.dir.replace(arg) {
@@ -162,6 +216,10 @@ pub fn parse(mut args: impl Iterator<Item = &'static [u8]>, env_port: Option<&'s
     if let (Some(port), false) = (env_port, parsed.given(OPTIONS, "port")) {
         let n = number(port, 0, u16::MAX.into()).ok_or(UsageError { problem: Problem { text: "$PORT", hint: PORT.hint() }, arg: port })?;
         c.addr.set_port(n as u16);
+    }
+    if let (Some(credentials), false) = (env_auth, parsed.given(OPTIONS, "auth")) {
+        // Never the value itself: it holds a password.
+        auth(&mut c, credentials).map_err(|problem| UsageError { problem: Problem { text: "invalid credentials in", hint: problem.hint }, arg: b"$FORKHTTPD_AUTH" })?;
     }
     if let (None, Some(name)) = (c.dir, parsed.needs_dir) {
         return Err(UsageError { problem: NEEDS_DIR, arg: name });
@@ -235,6 +293,68 @@ fn log_format(c: &mut Config, s: &'static [u8]) -> Result<(), Problem> {
         b"json" => Format::Json,
         _ => return Err(Problem { text: "invalid log format", hint: Hint::Text(": expected short, combined or json") }),
     };
+    Ok(())
+}
+
+/// `NAME: VALUE`: a field line (a token, a value without control bytes) that is not one
+/// the server writes itself.
+fn header(c: &mut Config, s: &'static [u8]) -> Result<(), Problem> {
+    let (name, _) = crate::http::header_block::field(s).ok_or(Problem {
+        text: "invalid header",
+        hint: Hint::Text(": expected 'NAME: VALUE', NAME a token, VALUE without CR, LF or other control bytes"),
+    })?;
+    if split(SERVERS, b' ').any(|own| crate::http::request::is(name, own)) {
+        return Err(Problem {
+            text: "invalid header",
+            hint: Hint::Text(": the server writes that field itself (Content-Length, Content-Type, Content-Range, Content-Encoding, Transfer-Encoding, Date, Connection, ETag, Last-Modified)"),
+        });
+    }
+    c.headers.add(s).map_err(|()| Problem { text: "one header too many (at most 16):", hint: Hint::None })
+}
+
+/// The fields `-H` may not set: the server writes them from what it sends.
+const SERVERS: &[u8] = b"content-length content-type content-range content-encoding transfer-encoding date connection etag last-modified";
+
+/// `*` or an origin.
+fn cors(c: &mut Config, s: &'static [u8]) -> Result<(), Problem> {
+    if !crate::http::cors::is_origin(s) || s.len() > 200 {
+        return Err(Problem { text: "invalid CORS origin", hint: Hint::Text(": expected * or an origin such as https://app.example (no path)") });
+    }
+    c.cors.add(s).map_err(|()| Problem { text: "one CORS origin too many (at most 8):", hint: Hint::None })
+}
+
+/// A path beneath DIR, not a dotfile: what `--fallback` and `--error-page` serve.
+fn page(s: &'static [u8], text: &'static str) -> Result<&'static [u8], Problem> {
+    let printable = s.iter().all(|&b| b > b' ' && b != 0x7f);
+    if !s.starts_with(b"/") || s.len() < 2 || !printable || crate::http::target::is_hidden(s) || split(s, b'/').any(|seg| seg == b"..") {
+        return Err(Problem { text, hint: Hint::Text(": expected a file's path beneath DIR, such as /index.html (no dotfile, no ..)") });
+    }
+    Ok(s)
+}
+
+fn fallback(c: &mut Config, s: &'static [u8]) -> Result<(), Problem> {
+    c.fallback = Some(page(s, "invalid fallback")?);
+    Ok(())
+}
+
+/// `CODE=PATH`, CODE from 400 to 599.
+fn error_page(c: &mut Config, s: &'static [u8]) -> Result<(), Problem> {
+    let bad = Problem { text: "invalid error page", hint: Hint::Text(": expected CODE=PATH, CODE from 400 to 599, PATH beneath DIR such as /404.html") };
+    let code = s.get(..3).and_then(|code| number(code, 400, 599));
+    match (code, s.get(3), s.get(4..)) {
+        (Some(_), Some(b'='), Some(path)) => page(path, "invalid error page")?,
+        _ => return Err(bad),
+    };
+    c.error_pages.add(s).map_err(|()| Problem { text: "one error page too many (at most 16):", hint: Hint::None })
+}
+
+/// `USER:PASSWORD` (RFC 7617): a user without `:`, no control bytes.
+fn auth(c: &mut Config, s: &'static [u8]) -> Result<(), Problem> {
+    let user = split(s, b':').next().unwrap_or(s);
+    if user.is_empty() || user.len() == s.len() || s.iter().any(|&b| b < b' ' || b == 0x7f) {
+        return Err(Problem { text: "invalid credentials", hint: Hint::Text(": expected USER:PASSWORD, USER not empty, no control bytes") });
+    }
+    c.auth = Some(s);
     Ok(())
 }
 
@@ -544,7 +664,7 @@ mod tests {
     use super::*;
 
     fn run(args: &[&'static str], env: Option<&'static str>) -> Result<Command, String> {
-        parse(args.iter().map(|a| a.as_bytes()), env.map(str::as_bytes)).map_err(|e| {
+        parse(args.iter().map(|a| a.as_bytes()), env.map(str::as_bytes), None).map_err(|e| {
             let mut b = Buf::new();
             e.write(&mut b, "forkhttpd");
             String::from_utf8(b.as_bytes().to_vec()).unwrap()
@@ -651,6 +771,61 @@ mod tests {
         assert_eq!(
             run(&["-w", "1025"], None).unwrap_err(),
             "forkhttpd: invalid workers '1025': expected a number from 0 to 1024 (see forkhttpd --help)\n"
+        );
+    }
+
+    #[test]
+    fn site_options() {
+        let c = serve(&["-H", "Cache-Control: public, max-age=3600", "--header=X-Content-Type-Options:nosniff", "--cors", "*", "--cors", "https://app.example", "site"], None);
+        assert_eq!(c.headers.as_slice(), [&b"Cache-Control: public, max-age=3600"[..], b"X-Content-Type-Options:nosniff"]);
+        assert_eq!(c.cors.as_slice(), [&b"*"[..], b"https://app.example"]);
+        let c = serve(&["--fallback", "/index.html", "--error-page", "404=/404.html", "--error-page=503=/errors/busy.html", "site"], None);
+        assert_eq!((c.fallback, c.error_pages.as_slice()), (Some(&b"/index.html"[..]), &[&b"404=/404.html"[..], b"503=/errors/busy.html"][..]));
+        let err = |args: &[&'static str]| run(args, None).unwrap_err();
+        for bad in ["Content-Length: 5", "content-length: 5", "Date: x", "Connection: close", "Transfer-Encoding: chunked", "Content-Range: bytes 0-1/2"] {
+            assert!(err(&["-H", bad]).starts_with(&format!("forkhttpd: invalid header '{bad}': the server writes that field itself")), "{bad}");
+        }
+        for bad in ["X-A", "X A: b", ": b", "X-A: b\r\nX-B: c", "X-A: b\nc", "X-A: \u{7f}"] {
+            assert!(err(&["-H", bad]).starts_with("forkhttpd: invalid header '"), "{bad:?}");
+        }
+        let sixteen = ["-H", "A: 1"].repeat(16);
+        assert_eq!(serve(&sixteen, None).headers.as_slice().len(), 16);
+        let seventeen = ["-H", "A: 1"].repeat(17);
+        assert_eq!(err(&seventeen), "forkhttpd: one header too many (at most 16): 'A: 1' (see forkhttpd --help)\n");
+        for bad in ["example.com", "https://example.com/", "ftp://x"] {
+            assert!(err(&["--cors", bad]).starts_with("forkhttpd: invalid CORS origin"), "{bad}");
+        }
+        for bad in ["index.html", "/.env", "/a/../b", "/"] {
+            assert!(err(&["--fallback", bad, "site"]).starts_with("forkhttpd: invalid fallback"), "{bad}");
+        }
+        for bad in ["404", "404=", "399=/a.html", "600=/a.html", "404:/a.html", "4040=/a.html", "404=a.html", "404=/.hidden"] {
+            assert!(err(&["--error-page", bad, "site"]).starts_with("forkhttpd: invalid error page"), "{bad}");
+        }
+        assert!(err(&["--fallback", "/index.html"]).starts_with("forkhttpd: option needs a DIR to serve: '--fallback'"));
+    }
+
+    #[test]
+    fn credentials_from_the_command_line_or_the_environment() {
+        let auth = |args: &[&'static str], env: Option<&'static str>| match parse(args.iter().map(|a| a.as_bytes()), None, env.map(str::as_bytes)) {
+            Ok(Command::Serve(c)) => Ok(c.auth),
+            Ok(other) => panic!("{other:?}"),
+            Err(e) => {
+                let mut b = Buf::new();
+                e.write(&mut b, "forkhttpd");
+                Err(String::from_utf8(b.as_bytes().to_vec()).unwrap())
+            }
+        };
+        assert_eq!(auth(&["--auth", "alice:s3cret:with:colons"], None), Ok(Some(&b"alice:s3cret:with:colons"[..])));
+        assert_eq!(auth(&[], Some("bob:pw")), Ok(Some(&b"bob:pw"[..])));
+        assert_eq!(auth(&["--auth=alice:x"], Some("bob:pw")), Ok(Some(&b"alice:x"[..])), "the option first");
+        assert_eq!(auth(&["--auth", "alice:"], None), Ok(Some(&b"alice:"[..])), "an empty password (RFC 7617)");
+        for bad in ["alice", ":pw", "", "a\tb:c"] {
+            assert!(auth(&["--auth", bad], None).unwrap_err().starts_with("forkhttpd: invalid credentials '"), "{bad:?}");
+        }
+        // The environment's value is never printed: it holds a password.
+        assert_eq!(
+            auth(&[], Some("nocolon-secret")).unwrap_err(),
+            "forkhttpd: invalid credentials in '$FORKHTTPD_AUTH': expected USER:PASSWORD, USER not empty, no control bytes (see forkhttpd --help)\n"
         );
     }
 

@@ -29,7 +29,7 @@ impl Error {
 }
 
 /// The errnos forkhttpd and the stages can meet, in the order of [`TEXTS`].
-const ERRNOS: [Errno; 29] = [
+const ERRNOS: [Errno; 32] = [
     Errno::ACCESS,
     Errno::ADDRINUSE,
     Errno::ADDRNOTAVAIL,
@@ -44,6 +44,8 @@ const ERRNOS: [Errno; 29] = [
     Errno::INTR,
     Errno::INVAL,
     Errno::IO,
+    Errno::ISDIR,
+    Errno::LOOP,
     Errno::MFILE,
     Errno::NETUNREACH,
     Errno::NFILE,
@@ -59,6 +61,7 @@ const ERRNOS: [Errno; 29] = [
     Errno::SRCH,
     Errno::STALE,
     Errno::TIMEDOUT,
+    Errno::XDEV,
 ];
 
 /// One line per entry of [`ERRNOS`].
@@ -77,6 +80,8 @@ no route to host (EHOSTUNREACH)
 interrupted system call (EINTR)
 invalid argument (EINVAL)
 input/output error (EIO)
+is a directory (EISDIR)
+too many levels of symbolic links (ELOOP)
 too many open files (EMFILE)
 network unreachable (ENETUNREACH)
 too many open files in system (ENFILE)
@@ -91,7 +96,8 @@ broken pipe (EPIPE)
 result out of range (ERANGE)
 no such process (ESRCH)
 stale file handle (ESTALE)
-connection timed out (ETIMEDOUT)";
+connection timed out (ETIMEDOUT)
+invalid cross-device link: it leads out of DIR (EXDEV)";
 
 /// Signals 1 to 15, by number.
 const SIGNALS: &str = "SIGHUP SIGINT SIGQUIT SIGILL SIGTRAP SIGABRT SIGBUS SIGFPE SIGKILL SIGUSR1 SIGSEGV SIGUSR2 SIGPIPE SIGALRM SIGTERM";

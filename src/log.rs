@@ -138,6 +138,8 @@ pub struct Access<'a> {
     pub referer: &'a [u8],
     /// See `referer`.
     pub user_agent: &'a [u8],
+    /// The user `--auth` let in (combined, JSON).
+    pub user: Option<&'a [u8]>,
 }
 
 /// Writes the access line of `a` in the format set (see [`Format`]), whole, its end
@@ -147,10 +149,12 @@ pub struct Access<'a> {
 /// - short: `PEER "REQUEST LINE" STATUS BYTES pid=PID`, PEER as `1.2.3.4:5678` or
 ///   `[::1]:5678` (`-` if unknown), then, if the response could not be sent whole, why
 ///   (see [`Cut`]);
-/// - combined: `CLIENT - - [05/Dec/2026:17:58:11 +0000] "REQUEST LINE" STATUS BYTES
-///   "REFERER" "USER-AGENT"`, CLIENT without its port, `-` for an empty field;
+/// - combined: `CLIENT - USER [05/Dec/2026:17:58:11 +0000] "REQUEST LINE" STATUS BYTES
+///   "REFERER" "USER-AGENT"`, CLIENT without its port, USER `--auth`'s (else `-`), `-`
+///   for an empty field;
 /// - JSON: `{"time":…,"client":…,"method":…,"target":…,"protocol":…,"status":…,
-///   "bytes":…,"duration_us":…,"pid":…,"user_agent":…}` (and `"cut"` when cut).
+///   "bytes":…,"duration_us":…,"pid":…,"user_agent":…}` (and `"user"` with `--auth`,
+///   `"cut"` when cut).
 ///
 /// In the short and combined lines `"`, `\` and bytes outside printable ASCII are
 /// `\xHH`, as nginx writes them; in JSON's strings `\"`, `\\` and `\u00HH`.
@@ -182,7 +186,14 @@ const FIELD_MAX: usize = 200;
 fn combined(a: &Access<'_>) {
     let mut line = Buf::new();
     client(&mut line, a.peer);
-    line.push(b" - - [");
+    line.push(b" - ");
+    match a.user {
+        Some(user) => escape_max(&mut line, user, 64, escape),
+        None => {
+            line.byte(b'-');
+        }
+    }
+    line.push(b" [");
     date::write_clf(&mut line, a.unix);
     line.push(b"] \"");
     // The rest: its numbers, then two fields of at most FIELD_MAX each.
@@ -217,7 +228,7 @@ fn json(a: &Access<'_>) {
     escape_max(&mut line, method, 64, json_escape);
     line.push(b"\",\"target\":\"");
     // The rest: the numbers, the protocol, the user agent, a cut's reason.
-    let room = line.room().saturating_sub(200 + FIELD_MAX + 6);
+    let room = line.room().saturating_sub(280 + FIELD_MAX + 6);
     escape_max(&mut line, target, room, json_escape);
     line.push(b"\",\"protocol\":\"");
     escape_max(&mut line, protocol, 16, json_escape);
@@ -226,6 +237,11 @@ fn json(a: &Access<'_>) {
     line.push(b",\"user_agent\":\"");
     escape_max(&mut line, a.user_agent, FIELD_MAX, json_escape);
     line.byte(b'"');
+    if let Some(user) = a.user {
+        line.push(b",\"user\":\"");
+        escape_max(&mut line, user, 64, json_escape);
+        line.byte(b'"');
+    }
     if let Some(cut) = a.cut {
         line.push(b",\"cut\":\"");
         write_cut(&mut line, cut);

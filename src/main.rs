@@ -23,7 +23,7 @@ unsafe fn origin_main(_argc: usize, argv: *mut *mut u8, envp: *mut *mut u8) -> i
     // SAFETY: origin passes the kernel's argv and envp, which live as long as the process.
     let (mut args, env) = unsafe { (Strings::new(argv), Strings::new(envp)) };
     args.next(); // the program's name
-    let config = match config::parse(args, env.var(b"PORT")) {
+    let config = match config::parse(args, env.var(b"PORT"), env.var(b"FORKHTTPD_AUTH")) {
         Ok(Command::Serve(config)) => config,
         Ok(Command::Help) => {
             config::help(&mut |piece| log::stdout(piece));
@@ -105,7 +105,7 @@ unsafe fn origin_main(_argc: usize, argv: *mut *mut u8, envp: *mut *mut u8) -> i
 
 /// `DIR` opened (`openat2`), its shared page mapped, and with `--cgi` its absolute path
 /// (in `absolute`); else the exit status, the line written.
-fn open_site<'a>(config: &Config, dir: &'static [u8], env: Strings, absolute: &'a mut [u8; PATH_MAX]) -> Result<Site<'a>, i32> {
+fn open_site<'a>(config: &'a Config, dir: &'static [u8], env: Strings, absolute: &'a mut [u8; PATH_MAX]) -> Result<Site<'a>, i32> {
     let root = fs::Path::new().join(&[dir]).ok_or(Errno::NAMETOOLONG).and_then(fs::open_root);
     let root = root.map_err(|e| {
         // The path as the kernel resolved it, for a relative one: where it was looked for.
@@ -124,7 +124,21 @@ fn open_site<'a>(config: &Config, dir: &'static [u8], env: Strings, absolute: &'
         }
         None => None,
     };
-    Ok(Site { root, list: config.list, cgi, shared })
+    // Without the file at start, `--fallback` and `--error-page` are no use until it is
+    // there: a warning, not an error (a deployment may bring it later).
+    let pages = config.error_pages.as_slice().iter().filter_map(|page| Some(("--error-page", page.get(4..)?, "the plain body")));
+    for (option, page, until) in config.fallback.map(|page| ("--fallback", page, "404s")).into_iter().chain(pages) {
+        let found = fs::Path::new().join(&[page.get(1..).unwrap_or(page)]).ok_or(Errno::NAMETOOLONG).and_then(|p| fs::open(&root, p));
+        if let Err(e) = found.and_then(|f| if f.kind() == rustix::fs::FileType::RegularFile { Ok(()) } else { Err(Errno::ISDIR) }) {
+            log::event(&mut |line| {
+                line.push(b"warning: ").push(option.as_bytes()).push(b" '").push(page).push(b"' beneath '").push(dir).push(b"': ");
+                errno::write(line, e);
+                line.push(b": ").push(until.as_bytes()).push(b" until it can be served");
+            });
+        }
+    }
+    let fallback = config.fallback.map(|page| page.get(1..).unwrap_or(page));
+    Ok(Site { root, list: config.list, cgi, shared, fallback, error_pages: config.error_pages.as_slice() })
 }
 
 /// `forkhttpd: WHAT 'CULPRIT': why (ERRNO)`, then the exit status.

@@ -61,7 +61,7 @@ fn http_1_0_gets_an_http_1_1_response() {
 fn error_head(code: u16, reason: &str, extra: &str) -> (String, Vec<u8>) {
     let body = format!("{code} {reason}\n");
     let head = format!(
-        "HTTP/1.1 {code} {reason}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: {}\r\n{extra}Connection: close",
+        "HTTP/1.1 {code} {reason}\r\n{extra}Content-Type: text/plain; charset=utf-8\r\nContent-Length: {}\r\nConnection: close",
         body.len()
     );
     (head, body.into_bytes())

@@ -66,6 +66,27 @@ fn serving_a_file_matches_the_readme() {
     assert!(parent.contains("resolve=0") && child.contains("resolve=RESOLVE_NO_MAGICLINKS|RESOLVE_BENEATH"), "{parent}\n{child}");
 }
 
+/// The operator's fields and CORS's `*` are built into the head the file's answer sends
+/// anyway: the child's syscalls are the README's, none more.
+#[test]
+fn the_operators_fields_cost_no_syscall() {
+    let dir = TempDir::new("strace-fields");
+    std::fs::write(dir.path().join("a.txt"), b"alpha\n").unwrap();
+    let d = dir.path().to_str().unwrap();
+    let mut args = vec!["-p", "0", "-b", "127.0.0.1", "--cors", "*"];
+    for field in ["Cache-Control: public, max-age=3600", "Content-Security-Policy: default-src 'self'", "Strict-Transport-Security: max-age=63072000", "X-Content-Type-Options: nosniff"] {
+        args.extend(["-H", field]);
+    }
+    args.push(d);
+    let traced = Traced::start("forkhttpd", &args);
+    let (head, body) = split(&traced.server.exchange(b"GET /a.txt HTTP/1.1\r\nHost: localhost\r\nOrigin: https://a.example\r\n\r\n"));
+    assert_eq!(body, b"alpha\n");
+    assert!(head.contains("\r\nX-Content-Type-Options: nosniff\r\n") && head.contains("\r\nAccess-Control-Allow-Origin: *"), "{head}");
+    traced.server.wait_log(1);
+    let (_, child) = stop(traced);
+    assert_eq!(names(&child), names(&documented("README.md", "file-child")), "child trace:\n{child}");
+}
+
 /// Stops a traced forkhttpd that served one connection (SIGTERM, exit status 0) and
 /// returns its trace and its one child's. It stops only once the child has been reaped
 /// and the handler has returned to accept4: a SIGTERM may interrupt a running SIGCHLD

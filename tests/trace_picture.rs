@@ -3,7 +3,7 @@
 //! the zombies `ps` saw). A browser draws it (headless Chromium, where installed).
 
 mod common;
-use common::{TempDir, bin};
+use common::{TempDir, bin, chromium, headless};
 use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -104,24 +104,6 @@ fn make_trace_3f_draws_every_process_clone_and_sigchld() {
     assert_eq!(exits, pids.len());
     assert!(sigchld <= children.len());
     assert_eq!(fact(&facts, "unreaped").len(), zombies_left, "the zombies ps saw are the ones drawn never reaped");
-}
-
-/// A Chromium binary on PATH, or why there is none.
-fn chromium() -> Result<String, String> {
-    let names = ["chromium", "chromium-browser", "google-chrome"];
-    for name in names {
-        if Command::new(name).arg("--version").output().is_ok_and(|o| o.status.success()) {
-            return Ok(name.to_string());
-        }
-    }
-    Err(format!("none of {} on PATH (`make test` installs chromium as root with apt-get)", names.join(", ")))
-}
-
-fn headless(browser: &str, profile: &Path) -> Command {
-    let mut cmd = Command::new(browser);
-    cmd.args(["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"])
-        .arg(format!("--user-data-dir={}", profile.display()));
-    cmd
 }
 
 #[test]

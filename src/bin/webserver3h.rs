@@ -65,9 +65,9 @@ fn handle_request(client_connection: &OwnedFd, client_address: Option<&SocketAdd
     let program = &gateway.program;
     let script = Script { dir: program.dir.as_fd(), name: program.path, checked: program.checked, follow: true, filename: &[program.absolute()], args: Some(gateway.args) };
     let query = target.query.unwrap_or(b"");
-    let request = Request { message: &message, received: request, script_name: b"", path_info: target.path, query, peer: client_address };
+    let request = Request { message: &message, received: request, script_name: b"", path_info: target.path, query, peer: client_address, user: None };
     let timeout = Duration::from_secs(gateway.timeout.into());
-    let server = Server { env: gateway.env, port: gateway.port, document_root: None, max_body: DEFAULT_MAX_BODY, deadline, timeout };
+    let server = Server { env: gateway.env, port: gateway.port, document_root: None, max_body: DEFAULT_MAX_BODY, deadline, timeout, reply: None };
     cgi::serve(client_connection, &script, &request, &server);
 }
 

@@ -20,8 +20,10 @@
 //!   the body decoded, with its length), `Proxy` (httpoxy: `HTTP_PROXY` is the
 //!   proxy setting of many HTTP libraries, and a client must not choose it), and names
 //!   with bytes other than letters, digits and `-` (`X_Forwarded_For` would pass for
-//!   `X-Forwarded-For`; Apache drops them too). `Authorization` is passed: forkhttpd
-//!   authenticates no one itself, so the script is the only one who can check it;
+//!   `X-Forwarded-For`; Apache drops them too). `Authorization` is passed when the
+//!   server authenticates no one itself (the script is then the only one who can check
+//!   it); with `--auth` it is not, and the script gets `AUTH_TYPE=Basic` and
+//!   `REMOTE_USER`, after `REMOTE_PORT`;
 //! - the server's own environment (containers configure applications that way), except
 //!   the names above and any `HTTP_*`, which only the request may set.
 #![allow(unsafe_code)] // unsafe: the NULL-terminated pointer arrays `execve` takes.
@@ -38,10 +40,11 @@ pub const BYTES: usize = 32 * 1024;
 pub const ENTRIES: usize = 512;
 
 /// Names the server sets (RFC 3875 §4.1, and `REMOTE_PORT`), or that it must not let the
-/// server's own environment set (`AUTH_TYPE`, `REMOTE_USER`: nobody was authenticated).
+/// server's own environment set (`AUTH_TYPE`, `REMOTE_USER`: only `--auth` says who is
+/// in); and `FORKHTTPD_AUTH`, `--auth`'s credentials, which are no script's business.
 const CGI_NAMES: &str = "AUTH_TYPE CONTENT_LENGTH CONTENT_TYPE DOCUMENT_ROOT GATEWAY_INTERFACE PATH_INFO \
     PATH_TRANSLATED QUERY_STRING REDIRECT_STATUS REMOTE_ADDR REMOTE_HOST REMOTE_IDENT REMOTE_PORT REMOTE_USER \
-    REQUEST_METHOD SCRIPT_FILENAME SCRIPT_NAME SERVER_NAME SERVER_PORT SERVER_PROTOCOL SERVER_SOFTWARE";
+    REQUEST_METHOD SCRIPT_FILENAME SCRIPT_NAME SERVER_NAME SERVER_PORT SERVER_PROTOCOL SERVER_SOFTWARE FORKHTTPD_AUTH";
 
 /// The region is full: the request earns 431.
 #[derive(Debug, PartialEq, Eq)]
@@ -173,6 +176,8 @@ pub struct Vars<'a> {
     pub document_root: Option<&'a [u8]>,
     /// `REMOTE_ADDR` as text, and `REMOTE_PORT`.
     pub remote: Option<(&'a [u8], u16)>,
+    /// `REMOTE_USER` (with `AUTH_TYPE=Basic`): the user the server let in.
+    pub user: Option<&'a [u8]>,
     /// The request body's length.
     pub length: u64,
 }
@@ -213,6 +218,10 @@ pub fn build<'e>(
         block.add(b"REMOTE_ADDR=", addr)?;
         block.add_number(b"REMOTE_PORT=", port.into())?;
     }
+    if let Some(user) = vars.user {
+        block.add(b"AUTH_TYPE=Basic", b"")?;
+        block.add(b"REMOTE_USER=", user)?;
+    }
     if vars.length > 0 {
         block.add_number(b"CONTENT_LENGTH=", vars.length)?;
     }
@@ -224,6 +233,8 @@ pub fn build<'e>(
             content_type = true;
         }
         let own = is(name, b"content-type") || is(name, b"content-length") || is(name, b"transfer-encoding") || is(name, b"proxy");
+        // The server checked the password: the script gets the user, not the password.
+        let own = own || (vars.user.is_some() && is(name, b"authorization"));
         if own || !name.iter().all(|&b| b.is_ascii_alphanumeric() || b == b'-') {
             continue;
         }
@@ -298,6 +309,7 @@ mod tests {
             query: b"x=1&y=%20",
             document_root: Some(b"/srv/www/"),
             remote: Some((b"127.0.0.1", 40000)),
+            user: None,
             length: 5,
         }
     }

@@ -99,6 +99,8 @@ pub struct Request<'a> {
     pub query: &'a [u8],
     /// The client's address: `REMOTE_ADDR`, `REMOTE_PORT`.
     pub peer: Option<&'a SocketAddr>,
+    /// The user the server let in (`--auth`): `REMOTE_USER`, with `AUTH_TYPE=Basic`.
+    pub user: Option<&'a [u8]>,
 }
 
 /// What the server brings.
@@ -118,7 +120,14 @@ pub struct Server<'a> {
     /// After the header block, the longest the script may write nothing (a client that
     /// reads nothing is `conn`'s `SO_SNDTIMEO`'s), and the number the events give.
     pub timeout: Duration,
+    /// How an error of the server's own goes instead of the script's response.
+    pub reply: Reply<'a>,
 }
+
+/// Sends the server's own response for an error (413, 502, 504 …) instead of the
+/// script's: forkhttpd's handler adds the operator's fields and error pages; none: the
+/// plain `text/plain` response. Returns the body bytes sent, and why not all, if not.
+pub type Reply<'a> = Option<&'a dyn Fn(Status) -> (u64, Option<Cut>)>;
 
 /// What happened, for the access log.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -195,14 +204,14 @@ pub fn serve(conn: &OwnedFd, script: &Script<'_>, request: &Request<'_>, server:
     // A chunked body is read whole first, into an anonymous file: the script is
     // promised a CONTENT_LENGTH.
     let (length, mut spooled) = match body(message) {
-        Ok(Body::Length(n)) if n > server.max_body => return relay::respond(conn, Status::ContentTooLarge, head_only, true),
+        Ok(Body::Length(n)) if n > server.max_body => return relay::respond(conn, Status::ContentTooLarge, head_only, true, server.reply),
         Ok(Body::Length(n)) => (n, None),
         Ok(Body::Chunked) => match spool::read(conn, after_head, server) {
             Ok((file, n)) => (n, Some(file)),
-            Err(Some(status)) => return relay::respond(conn, status, head_only, true),
+            Err(Some(status)) => return relay::respond(conn, status, head_only, true, server.reply),
             Err(None) => return Outcome { status: 0, bytes: 0, cut: None, unread: false },
         },
-        Err(status) => return relay::respond(conn, status, head_only, true),
+        Err(status) => return relay::respond(conn, status, head_only, true, server.reply),
     };
     let mut local = Buf::new();
     let server_name = match env::host_name(message) {
@@ -229,6 +238,7 @@ pub fn serve(conn: &OwnedFd, script: &Script<'_>, request: &Request<'_>, server:
         query: request.query,
         document_root: server.document_root,
         remote: request.peer.map(|peer| (remote.as_bytes(), peer.port())),
+        user: request.user,
         length,
     };
     let mut block = Block::new();
@@ -245,7 +255,7 @@ pub fn serve(conn: &OwnedFd, script: &Script<'_>, request: &Request<'_>, server:
         process::event(script.name, &mut |line| {
             line.push(b"the request's environment does not fit in 32 KiB: 431");
         });
-        return relay::respond(conn, Status::HeaderFieldsTooLarge, head_only, true);
+        return relay::respond(conn, Status::HeaderFieldsTooLarge, head_only, true, server.reply);
     }
     // The script's exit is this process's to collect, not an inherited reaper's.
     let spawned = process::default_action(Signal::CHILD).and_then(|()| process::spawn(script, &block, spooled.as_ref().map(AsFd::as_fd)));
@@ -256,7 +266,7 @@ pub fn serve(conn: &OwnedFd, script: &Script<'_>, request: &Request<'_>, server:
                 e.write(line);
                 line.push(b": 503");
             });
-            return relay::respond(conn, Status::ServiceUnavailable, head_only, true);
+            return relay::respond(conn, Status::ServiceUnavailable, head_only, true, server.reply);
         }
     };
     // With a spooled body the script has it all (its stdin is the file: ours closes);
@@ -273,6 +283,7 @@ pub fn serve(conn: &OwnedFd, script: &Script<'_>, request: &Request<'_>, server:
         body_left: if whole { 0 } else { length - early.len() as u64 },
         deadline: server.deadline,
         timeout: server.timeout,
+        reply: server.reply,
     };
     let mut outcome = relay.run(&mut running, early);
     running.end();

@@ -52,6 +52,8 @@ pub struct Relay<'a> {
     pub deadline: Duration,
     /// After the header block, the longest the script may write nothing.
     pub timeout: Duration,
+    /// How the server's own errors go (see `Server`).
+    pub reply: super::Reply<'a>,
 }
 
 /// Where the exchange is.
@@ -270,17 +272,23 @@ impl Relay<'_> {
 
     /// An error response instead of the script's.
     fn error(&self, status: Status, outcome: Outcome) -> Outcome {
-        respond(self.conn, status, self.head_only, self.body_left > 0 || outcome.unread)
+        respond(self.conn, status, self.head_only, self.body_left > 0 || outcome.unread, self.reply)
     }
 }
 
-/// Sends the plain response for `status` (an error, instead of the script's); `unread`:
-/// bytes of the request may be left on the connection.
-pub fn respond(conn: &OwnedFd, status: Status, head_only: bool, unread: bool) -> Outcome {
-    let mut out = Buf::new();
-    let body = response::write(&mut out, status, head_only, response::CLOSE, clock::unix_seconds());
-    let cut = send_pieces(conn, &mut [out.as_bytes()]).err().map(Cut::from);
-    Outcome { status: status.code(), bytes: if cut.is_none() { body } else { 0 }, cut, unread }
+/// Sends the response for `status` (an error, instead of the script's) through `reply`,
+/// else the plain one; `unread`: bytes of the request may be left on the connection.
+pub fn respond(conn: &OwnedFd, status: Status, head_only: bool, unread: bool, reply: super::Reply<'_>) -> Outcome {
+    let (bytes, cut) = match reply {
+        Some(reply) => reply(status),
+        None => {
+            let mut out = Buf::new();
+            let body = response::write(&mut out, status, head_only, response::CLOSE, clock::unix_seconds());
+            let cut = send_pieces(conn, &mut [out.as_bytes()]).err().map(Cut::from);
+            (if cut.is_none() { body } else { 0 }, cut)
+        }
+    };
+    Outcome { status: status.code(), bytes, cut, unread }
 }
 
 /// `bytes`, cut to what `limit` still allows (and counted against it).

@@ -4,17 +4,19 @@
 //! | --- | --- |
 //! | `--health PATH`: GET or HEAD of exactly `PATH` | [`health`] (not logged) |
 //! | a head the judge refused (400, 408, 414, 431, 501, 505) | its error |
+//! | `--cors`: a preflight (OPTIONS with `Access-Control-Request-Method`) | [`preflight`] |
+//! | `--auth`: no `Authorization` with the credentials | 401 |
 //! | without `DIR`: GET or HEAD | [`hello`] |
 //! | without `DIR`: OPTIONS; another method | 204 with `Allow`; 405 |
 //! | with `DIR`: `OPTIONS *`; a target that does not decode; a dotfile | 204; 400; 404 |
 //! | with `DIR`: a path under `--cgi`'s prefix, any method | [`cgi`] |
-//! | with `DIR`: GET or HEAD | [`file`] (a file, a redirect, an index, a listing) |
+//! | with `DIR`: GET or HEAD | [`file`] (a file, a redirect, an index, a listing, `--fallback`) |
 //! | with `DIR`: OPTIONS; another method | 204 with `Allow`; 405 |
 
 use crate::config::Config;
-use crate::handler::{Answer, Exchange, Request, Site, cgi, file, health, hello};
+use crate::handler::{Answer, Exchange, Request, Site, cgi, file, health, hello, preflight};
 use crate::http::request::{Message, Verdict};
-use crate::http::{HEAD_MAX, Status, target};
+use crate::http::{HEAD_MAX, Status, basic, cors, target};
 
 /// Answers the request whose head, judged `verdict`, starts `head` (every byte received
 /// so far).
@@ -22,19 +24,32 @@ pub fn answer(x: &Exchange<'_>, verdict: &Verdict, head: &[u8], config: &Config,
     if config.health.is_some_and(|path| verdict.status == Status::Ok && is_target(head, path)) {
         return health::answer(x);
     }
-    match (site, verdict.status) {
-        (None, Status::Ok) => hello::answer(x),
-        // A script takes any method: the site decides on 405 and 204 too.
-        (Some(site), Status::Ok | Status::MethodNotAllowed | Status::NoContent) => for_site(x, head, site),
-        (_, status) => x.reply(status),
+    // A script takes any method: the site decides on 405 and 204 too.
+    if !matches!(verdict.status, Status::Ok | Status::MethodNotAllowed | Status::NoContent) {
+        return x.reply(verdict.status);
     }
+    if x.cors != cors::Allow::Off {
+        if let Some(headers) = Message::lex(head).ok().as_ref().and_then(cors::preflight) {
+            return preflight::answer(x, headers);
+        }
+    }
+    let user = match config.auth {
+        Some(credentials) if !basic::allows(head, credentials) => return x.reply(Status::Unauthorized),
+        credentials => credentials.map(|c| c.split(|&b| b == b':').next().unwrap_or(c)),
+    };
+    let answer = match (site, verdict.status) {
+        (None, Status::Ok) => hello::answer(x),
+        (Some(site), _) => for_site(x, head, site, user),
+        (None, status) => x.reply(status),
+    };
+    Answer { user, ..answer }
 }
 
 /// The site's handlers. Never inlined: the decoded target (8 KiB) and the file answer's
 /// paths make a frame whose stack probes (a page fault a page) Hello's requests must not
 /// pay.
 #[inline(never)]
-fn for_site(x: &Exchange<'_>, head: &[u8], site: &Site<'_>) -> Answer {
+fn for_site(x: &Exchange<'_>, head: &[u8], site: &Site<'_>, user: Option<&[u8]>) -> Answer {
     let Ok(message) = Message::lex(head) else {
         return x.reply(Status::BadRequest);
     };
@@ -50,7 +65,7 @@ fn for_site(x: &Exchange<'_>, head: &[u8], site: &Site<'_>) -> Answer {
     if target::is_hidden(target.path) {
         return x.reply(Status::NotFound);
     }
-    let request = Request { message: &message, received: head, path: target.path, query: target.query };
+    let request = Request { message: &message, received: head, path: target.path, query: target.query, user };
     if let Some(programs) = &site.cgi {
         if let Some(rest) = cgi::beneath(target.path, programs.prefix) {
             return cgi::answer(x, &request, site, programs, rest);

@@ -19,7 +19,7 @@ use crate::clock::{self, Now};
 use crate::config::Config;
 use crate::handler::{Answer, Exchange, Site};
 use crate::http::request::{self, Message, is};
-use crate::http::response;
+use crate::http::{cors, response};
 use crate::log::{self, Format};
 use core::net::SocketAddr;
 use core::time::Duration;
@@ -84,6 +84,9 @@ pub fn connection(conn: &OwnedFd, peer: Option<&SocketAddr>, pid: u32, config: &
             unix: now.take().map_or_else(clock::unix_seconds, |now| now.unix),
             deadline,
             timeout,
+            fields: config.headers.as_slice(),
+            cors: cors::allow(config.cors.as_slice(), buf.as_bytes()),
+            site,
         };
         let head = buf.as_bytes();
         let answer = dispatch::answer(&x, &verdict, head, config, site);
@@ -133,5 +136,6 @@ fn access(x: &Exchange<'_>, head: &[u8], answer: &Answer, pid: u32, format: Form
         micros,
         referer,
         user_agent,
+        user: answer.user,
     });
 }

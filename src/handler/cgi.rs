@@ -13,7 +13,7 @@ use super::{Answer, Exchange, Request, Site};
 use crate::argv::Strings;
 use crate::cgi::{self, NotRunnable, Script, Server, process};
 use crate::fs::{self, Path};
-use crate::http::Status;
+use crate::http::{Status, response};
 use rustix::fd::AsFd;
 use rustix::io::Errno;
 
@@ -79,6 +79,7 @@ pub fn answer(x: &Exchange<'_>, request: &Request<'_>, site: &Site<'_>, programs
         path_info,
         query: request.query.unwrap_or(b""),
         peer: x.peer,
+        user: request.user,
     };
     let server = Server {
         env: programs.env,
@@ -87,9 +88,14 @@ pub fn answer(x: &Exchange<'_>, request: &Request<'_>, site: &Site<'_>, programs
         max_body: programs.max_body,
         deadline: x.deadline,
         timeout: x.timeout,
+        reply: Some(&|status| {
+            // A CGI response ends the connection: its errors say so.
+            let answer = Exchange { connection: response::CLOSE, ..*x }.reply(status);
+            (answer.bytes, answer.cut)
+        }),
     };
     let outcome = cgi::serve(x.conn, &script, &request, &server);
-    Answer { code: outcome.status, bytes: outcome.bytes, cut: outcome.cut, last: true, log: true }
+    Answer { code: outcome.status, bytes: outcome.bytes, cut: outcome.cut, last: true, log: true, user: None }
 }
 
 /// 404 (nothing there) or 403 for a name under the prefix that is no program to run, and

@@ -3,15 +3,19 @@
 //! The path (decoded, without dot segments, no dotfile: the dispatcher saw to that) is
 //! opened beneath the root by the kernel ([`crate::fs`]). A directory gets a redirect to
 //! its `/` form, its `index.html`, or a listing ([`super::listing`]); a regular file gets
-//! its bytes, whole or one range, unless the client's copy is still good (304).
+//! its bytes, whole or one range, unless the client's copy is still good (304), or those
+//! of a precompressed twin (`FILE.br`, `FILE.zst`, `FILE.gz`) the client takes. A path
+//! that is not there gets `--fallback`'s file, if there is one, with 200.
 //! Syscalls: `openat2`, `fstat`, `sendto` (the head), `sendfile` (the body), `close`;
-//! a second `openat2` for `index.html` or for `FILE.gz` when the client takes gzip.
+//! another `openat2` for `index.html`, for `--fallback`'s file, and for each twin the
+//! client takes, best first, until one is there.
 
 use super::{Answer, Exchange, Request, Site};
 use crate::buf::Buf;
 use crate::fs::{self, Opened, Path};
 use crate::http::range::{self, Range};
 use crate::http::request::{Message, is};
+use crate::http::coding::{self, Coding};
 use crate::http::{Status, date, etag, mime, response, target};
 use crate::log;
 use rustix::fs::FileType;
@@ -33,11 +37,11 @@ pub fn answer(x: &Exchange<'_>, request: &Request<'_>, site: &Site<'_>) -> Answe
     // Relative to the root (RESOLVE_BENEATH refuses absolute paths): `//a.txt` is `a.txt`.
     let rel = path.get(path.iter().take_while(|&&b| b == b'/').count()..).unwrap_or(&[]);
     let mut name = Path::new();
+    let fields = fields(request.message);
     let opened = match name.join(&[rel]).ok_or(Errno::NAMETOOLONG).and_then(|p| fs::open(&site.root, p)) {
         Ok(opened) => opened,
-        Err(e) => return x.reply(refusal(site, e, path)),
+        Err(e) => return missing(x, site, refusal(site, e, path), &mut name, &fields),
     };
-    let fields = fields(request.message);
     match opened.kind() {
         FileType::RegularFile => file(x, site, opened, &mut name, rel, b"", &fields),
         FileType::Directory if !path.ends_with(b"/") => redirect(x, rel, request.query),
@@ -46,13 +50,23 @@ pub fn answer(x: &Exchange<'_>, request: &Request<'_>, site: &Site<'_>) -> Answe
             match index {
                 Ok(index) if index.kind() == FileType::RegularFile => file(x, site, index, &mut name, rel, b"index.html", &fields),
                 Err(Errno::NOENT) if site.list => super::listing::answer(x, site, &opened.fd, path),
-                Err(Errno::NOENT) => x.reply(Status::NotFound),
+                Err(Errno::NOENT) => missing(x, site, Status::NotFound, &mut name, &fields),
                 Ok(_) => x.reply(Status::Forbidden),
                 Err(e) => x.reply(refusal(site, e, path)),
             }
         }
         // FIFOs, sockets, devices: opened without blocking, never read.
         _ => x.reply(Status::Forbidden),
+    }
+}
+
+/// `status` for a path that could not be served; a 404 is `--fallback`'s file instead,
+/// with its 200, when there is one (and it is there).
+fn missing(x: &Exchange<'_>, site: &Site<'_>, status: Status, name: &mut Path, f: &Fields<'_>) -> Answer {
+    let fallback = site.fallback.filter(|_| status == Status::NotFound);
+    match fallback.and_then(|rel| name.join(&[rel]).and_then(|p| fs::open(&site.root, p).ok()).map(|opened| (rel, opened))) {
+        Some((rel, opened)) if opened.kind() == FileType::RegularFile => file(x, site, opened, name, rel, b"", f),
+        _ => x.reply(status),
     }
 }
 
@@ -128,7 +142,7 @@ fn redirect(x: &Exchange<'_>, rel: &[u8], query: Option<&[u8]>) -> Answer {
     const PIECE: usize = 256;
     let status = Status::MovedPermanently;
     let mut out = Buf::new();
-    response::text_head(&mut out, status, response::error_len(status), x.unix);
+    response::start(&mut out, status, x.unix);
     response::field(&mut out, b"Location").byte(b'/');
     let location = (|| {
         for piece in rel.chunks(PIECE) {
@@ -140,32 +154,22 @@ fn redirect(x: &Exchange<'_>, rel: &[u8], query: Option<&[u8]>) -> Answer {
             x.make_room(&mut out, PIECE)?;
             out.push(piece);
         }
-        // What `send_text` adds: the line end, `Connection`, the empty line, the body.
+        // What `send_text` adds before the operator's fields: the line end, the content fields.
         x.make_room(&mut out, 128)
     })();
     match location {
         Ok(()) => {
             response::line_end(&mut out);
-            x.send_text(out, status)
+            x.send_text(&mut out, status)
         }
         Err(cut) => Answer::sent(status, 0, Some(cut)),
     }
 }
 
-/// Does the client take gzip? `gzip` or `*` in Accept-Encoding, without a `q=0`.
-fn takes_gzip(accept: &[u8]) -> bool {
-    accept.split(|&b| b == b',').any(|item| {
-        let mut parts = item.split(|&b| b == b';').map(<[u8]>::trim_ascii);
-        let coding = parts.next().unwrap_or(&[]);
-        let refused = parts.any(|p| p.first().is_some_and(|&q| q | 0x20 == b'q') && p.iter().skip(1).all(|&b| matches!(b, b'=' | b'0' | b'.')));
-        !refused && (is(coding, b"gzip") || coding == b"*")
-    })
-}
-
 /// A regular file at `dir` + `leaf` (`leaf`: `index.html`, or empty): 304, 416, 206 or
-/// 200 with its bytes, or those of its `.gz` twin when the client takes gzip. The type
-/// is the file's own, also when the twin is sent.
-/// `path`: room for the twin's path (the caller's, done with: one 4 KiB frame fewer, one
+/// 200 with its bytes, or those of the twin the client takes best. The type is the
+/// file's own, also when a twin is sent.
+/// `path`: room for a twin's path (the caller's, done with: one 4 KiB frame fewer, one
 /// page of stack, and so one page fault, fewer a request).
 fn file(x: &Exchange<'_>, site: &Site<'_>, file: Opened, path: &mut Path, dir: &[u8], leaf: &[u8], f: &Fields<'_>) -> Answer {
     if !servable(site, &file) {
@@ -173,22 +177,22 @@ fn file(x: &Exchange<'_>, site: &Site<'_>, file: Opened, path: &mut Path, dir: &
     }
     let name = if leaf.is_empty() { dir.rsplit(|&b| b == b'/').next().unwrap_or(dir) } else { leaf };
     let content_type = mime::content_type(name);
-    if f.accept_encoding.is_some_and(takes_gzip) {
-        let gz = path.join(&[dir, leaf, b".gz"]).and_then(|p| fs::open(&site.root, p).ok());
-        if let Some(gz) = gz.filter(|gz| gz.kind() == FileType::RegularFile && servable(site, gz)) {
-            return send_file(x, &gz, content_type, true, f);
+    for coding in coding::preferred(f.accept_encoding.unwrap_or(b"")) {
+        let twin = path.join(&[dir, leaf, coding.suffix]).and_then(|p| fs::open(&site.root, p).ok());
+        if let Some(twin) = twin.filter(|twin| twin.kind() == FileType::RegularFile && servable(site, twin)) {
+            return send_file(x, &twin, content_type, Some(coding), f);
         }
     }
-    send_file(x, &file, content_type, false, f)
+    send_file(x, &file, content_type, None, f)
 }
 
 /// With --cgi, a program's bytes never leave as a file, whatever path (a symlink, a hard
-/// link, a case-folding directory, a `.gz` twin's name) led to it.
-fn servable(site: &Site<'_>, file: &Opened) -> bool {
+/// link, a case-folding directory, a twin's name, an error page's) led to it.
+pub fn servable(site: &Site<'_>, file: &Opened) -> bool {
     site.cgi.is_none() || file.stat.st_mode & 0o111 == 0
 }
 
-fn send_file(x: &Exchange<'_>, file: &Opened, content_type: &[u8], gzip: bool, f: &Fields<'_>) -> Answer {
+fn send_file(x: &Exchange<'_>, file: &Opened, content_type: &[u8], coding: Option<Coding>, f: &Fields<'_>) -> Answer {
     let size = file.size();
     let mtime = file.stat.st_mtime;
     let mut tag = Buf::new();
@@ -215,10 +219,10 @@ fn send_file(x: &Exchange<'_>, file: &Opened, content_type: &[u8], gzip: bool, f
         Range::Unsatisfiable => {
             let status = Status::RangeNotSatisfiable;
             let mut out = Buf::new();
-            response::text_head(&mut out, status, response::error_len(status), x.unix);
+            response::start(&mut out, status, x.unix);
             response::field(&mut out, b"Content-Range").push(b"bytes */").num(size).push(b"\r\n");
             out.push(VARY);
-            return x.send_text(out, status);
+            return x.send_text(&mut out, status);
         }
     };
 
@@ -237,19 +241,19 @@ fn send_file(x: &Exchange<'_>, file: &Opened, content_type: &[u8], gzip: bool, f
     date::write(&mut out, mtime.min(x.unix));
     response::line_end(&mut out);
     response::field(&mut out, b"ETag").push(tag).push(b"\r\n");
-    if gzip {
-        out.push(b"Content-Encoding: gzip\r\n");
+    if let Some(coding) = coding {
+        response::field(&mut out, b"Content-Encoding").push(coding.name).push(b"\r\n");
     }
     out.push(VARY);
     if let Some(answer) = x.send_head(&mut out, status, len) {
         return answer;
     }
     let (bytes, cut) = fs::send(x.conn, &file.fd, start, len);
-    Answer { code: status.code(), bytes, cut, last: false, log: true }
+    Answer { code: status.code(), bytes, cut, last: false, log: true, user: None }
 }
 
 /// On every response for a file, whichever representation it carries (or none, a 304):
-/// any file may have a `.gz` twin, and a cache must know that the client's
+/// any file may have a twin, and a cache must know that the client's
 /// `Accept-Encoding` may change the answer (REDbot's VARY_INCONSISTENT otherwise). Always,
 /// because knowing whether this file has one would cost a lookup on every request.
 const VARY: &[u8] = b"Vary: Accept-Encoding\r\n";
@@ -257,16 +261,6 @@ const VARY: &[u8] = b"Vary: Accept-Encoding\r\n";
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_encoding_choice() {
-        for takes in ["gzip", "GZIP", "br, gzip", "gzip;q=0.5", "gzip; q=1", "*", "deflate, *;q=0.1", " gzip , br"] {
-            assert!(takes_gzip(takes.as_bytes()), "{takes}");
-        }
-        for refuses in ["", "br", "identity", "gzip;q=0", "gzip; q=0.000", "gzip;Q=0.0, br", "x-gzip", "gzipx", "*;q=0"] {
-            assert!(!takes_gzip(refuses.as_bytes()), "{refuses}");
-        }
-    }
 
     #[test]
     fn a_repeated_range_is_no_range() {

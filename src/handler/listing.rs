@@ -32,7 +32,7 @@ pub fn answer(x: &Exchange<'_>, site: &Site<'_>, dir: &OwnedFd, path: &[u8]) -> 
     let mut sink = Sink { conn: x.conn, out: Buf::new(), sent: 0, cut: None };
     render(&entries, path, &mut |piece| sink.put(piece));
     sink.flush();
-    Answer { code: 200, bytes: sink.sent, cut: sink.cut, last: false, log: true }
+    Answer { code: 200, bytes: sink.sent, cut: sink.cut, last: false, log: true, user: None }
 }
 
 /// The HTML page for `dir` at `path`, in pieces handed to `emit`.

@@ -3,24 +3,30 @@
 //! [`Answer`] for the access log:
 //!
 //! - [`health`]: `--health PATH`, for probes: `200 ok`, no log line;
-//! - [`hello`]: the article's `Hello, World!` (no `DIR`), and every error's short
-//!   `text/plain` response;
+//! - [`hello`]: the article's `Hello, World!` (no `DIR`);
+//! - [`preflight`]: a CORS preflight (`--cors`);
 //! - [`file`]: a file beneath `DIR`: conditionals, ranges, `.gz` twins, redirects;
 //! - [`listing`]: a directory's HTML listing (`--list`);
 //! - [`cgi`]: a program under `--cgi`'s prefix, run for the request.
 //!
-//! Which one answers is decided in one place, `conn::dispatch`. Syscalls of this module:
-//! `sendto` (a response head, or a whole `text/plain` response).
+//! Which one answers is decided in one place, `conn::dispatch`. Every response head ends
+//! here ([`Exchange`]), with the operator's fields (`-H`) and CORS's; every error's body
+//! is the short `text/plain` one, or the operator's page for its status
+//! (`--error-page`). Syscalls of this module: `sendto` (a response head, or a whole
+//! `text/plain` response); for an error page `openat2`, `fstat`, `sendfile`, `close`.
 
 pub mod cgi;
 pub mod file;
 pub mod health;
 pub mod hello;
 pub mod listing;
+pub mod preflight;
 
 use crate::buf::Buf;
+use crate::fs;
+use crate::http::cors::{self, Allow};
 use crate::http::request::Message;
-use crate::http::{Status, response};
+use crate::http::{Status, mime, response};
 use crate::log::{self, Cut};
 use crate::shared::Shared;
 use core::net::SocketAddr;
@@ -39,6 +45,20 @@ pub struct Site<'a> {
     pub cgi: Option<cgi::Programs<'a>>,
     /// What the server's processes share (a lookup that keeps failing is logged once).
     pub shared: &'a Shared,
+    /// `--fallback`: the file a GET or HEAD that would be 404 gets, relative to the root.
+    pub fallback: Option<&'a [u8]>,
+    /// `--error-page CODE=PATH`s, as given.
+    pub error_pages: &'a [&'a [u8]],
+}
+
+impl Site<'_> {
+    /// The error page for `status`, relative to the root (the last given for its code):
+    /// `404=/404.html` is `404.html`.
+    fn error_page(&self, status: Status) -> Option<&[u8]> {
+        let code = status.code();
+        let digits = [code / 100, code / 10 % 10, code % 10].map(|d| b'0' + d as u8);
+        self.error_pages.iter().rev().find(|page| page.get(..3) == Some(&digits[..]))?.get(5..)
+    }
 }
 
 /// A request for the site, as the dispatcher read it: the head, lexed, and its target's
@@ -52,6 +72,8 @@ pub struct Request<'a> {
     pub path: &'a [u8],
     /// The target's query, as received (not decoded).
     pub query: Option<&'a [u8]>,
+    /// The user `--auth` let in (CGI's `REMOTE_USER`).
+    pub user: Option<&'a [u8]>,
 }
 
 /// What a handler did, for the access log.
@@ -66,16 +88,19 @@ pub struct Answer {
     pub last: bool,
     /// It is worth an access-log line (a health probe's is not).
     pub log: bool,
+    /// The user `--auth` let in.
+    pub user: Option<&'static [u8]>,
 }
 
 impl Answer {
     /// A response of `status` whose body was `bytes` long, sent whole unless `cut`.
     pub fn sent(status: Status, bytes: u64, cut: Option<Cut>) -> Answer {
-        Answer { code: status.code(), bytes: if cut.is_none() { bytes } else { 0 }, cut, last: false, log: true }
+        Answer { code: status.code(), bytes: if cut.is_none() { bytes } else { 0 }, cut, last: false, log: true, user: None }
     }
 }
 
 /// One request's answer: where it goes, and what every response head must say.
+#[derive(Clone, Copy)]
 pub struct Exchange<'c> {
     /// The client's connection.
     pub conn: &'c OwnedFd,
@@ -91,25 +116,67 @@ pub struct Exchange<'c> {
     pub deadline: Duration,
     /// `--timeout`.
     pub timeout: Duration,
+    /// `-H`: the operator's fields, on every response head that ends here.
+    pub fields: &'c [&'c [u8]],
+    /// What the response says to the request's origin (`--cors`).
+    pub cors: Allow<'c>,
+    /// The site, whose error pages replace the plain bodies; none for Hello.
+    pub site: Option<&'c Site<'c>>,
 }
 
+/// Bytes of a long field taken at a time: with what a head holds before it, they fit.
+const PIECE: usize = 512;
+
 impl Exchange<'_> {
-    /// Sends Hello's response (`Status::Ok`) or an error's: one `text/plain` buffer, one `send`.
+    /// Sends Hello's response (`Status::Ok`) or an error's (its page, with
+    /// `--error-page`), with the fields its status requires.
     pub fn reply(&self, status: Status) -> Answer {
         let mut out = Buf::new();
-        let body = response::write(&mut out, status, self.head_only, self.connection, self.unix);
-        Answer::sent(status, body, send_all(self.conn, out.as_bytes(), SendFlags::empty()).err())
+        response::start(&mut out, status, self.unix);
+        response::status_fields(&mut out, status);
+        self.send_text(&mut out, status)
     }
 
-    /// Ends `out`, a `text/plain` head its caller built for `status`, adds the status's
-    /// body, and sends.
-    pub fn send_text(&self, mut out: Buf, status: Status) -> Answer {
-        response::end(&mut out, self.connection);
-        let body = if self.head_only { 0 } else { response::error_body(&mut out, status) };
+    /// Ends `out`, a head its caller began for `status` (the status line, the fields
+    /// the status requires, its own), with the status's plain body or error page, and
+    /// sends.
+    pub fn send_text(&self, out: &mut Buf, status: Status) -> Answer {
+        if let Some(page) = self.site.and_then(|site| site.error_page(status).map(|page| (site, page))) {
+            if let Some(answer) = self.send_page(out, status, page.0, page.1) {
+                return answer;
+            }
+        }
+        response::text_content(out, status);
+        // The body: at most the longest status text.
+        if let Err(cut) = self.end(out, 64) {
+            return Answer::sent(status, 0, Some(cut));
+        }
+        let body = if self.head_only { 0 } else { response::body(out, status) };
         if out.is_cut() {
             return self.too_long();
         }
         Answer::sent(status, body, send_all(self.conn, out.as_bytes(), SendFlags::empty()).err())
+    }
+
+    /// The error page `path` as the body of `status`'s response begun in `out`; `None`
+    /// if it cannot be served (the plain body goes instead). It is opened beneath the
+    /// root like any file, and like any file refused if it is not a regular one, or is
+    /// a program under `--cgi`. Never inlined: its path's 4 KiB would be in every plain
+    /// reply's frame, a page of stack (a page fault) more for each.
+    #[cold]
+    #[inline(never)]
+    fn send_page(&self, out: &mut Buf, status: Status, site: &Site<'_>, path: &[u8]) -> Option<Answer> {
+        let page = fs::open(&site.root, fs::Path::new().join(&[path])?).ok()?;
+        if page.kind() != rustix::fs::FileType::RegularFile || !file::servable(site, &page) {
+            return None;
+        }
+        let name = path.rsplit(|&b| b == b'/').next().unwrap_or(path);
+        response::content(out, mime::content_type(name), page.size());
+        if let Some(answer) = self.send_head(out, status, page.size()) {
+            return Some(answer);
+        }
+        let (bytes, cut) = fs::send(self.conn, &page.fd, 0, page.size());
+        Some(Answer { code: status.code(), bytes, cut, last: false, log: true, user: None })
     }
 
     /// Makes room for `n` more bytes in `out`, the start of a head too long for one
@@ -123,12 +190,38 @@ impl Exchange<'_> {
         Ok(())
     }
 
+    /// Appends `bytes` to `out`, however long, making room as it goes.
+    pub fn put(&self, out: &mut Buf, bytes: &[u8]) -> Result<(), Cut> {
+        for piece in bytes.chunks(PIECE) {
+            self.make_room(out, piece.len())?;
+            out.push(piece);
+        }
+        Ok(())
+    }
+
+    /// Ends the head in `out`: the operator's fields (`-H`), CORS's, `Connection`, the
+    /// empty line; then leaves room for `then` more bytes. (Out of line: one copy.)
+    #[inline(never)]
+    fn end(&self, out: &mut Buf, then: usize) -> Result<(), Cut> {
+        for field in self.fields {
+            self.put(out, field)?;
+            out.push(b"\r\n");
+        }
+        // An allowed origin is one of `--cors`'s, which are short.
+        self.make_room(out, 256 + then)?;
+        cors::write(out, self.cors);
+        response::end(out, self.connection);
+        Ok(())
+    }
+
     /// Ends and sends `out`, the head of a response whose body of `len` bytes the caller
     /// sends next; `Some` if nothing is to follow (HEAD, an empty body, a failed send).
     /// `MSG_MORE` when a body follows: the head waits for its first bytes, and both
     /// leave in one segment.
     pub fn send_head(&self, out: &mut Buf, status: Status, len: u64) -> Option<Answer> {
-        response::end(out, self.connection);
+        if let Err(cut) = self.end(out, 0) {
+            return Some(Answer::sent(status, 0, Some(cut)));
+        }
         if out.is_cut() {
             return Some(self.too_long());
         }
@@ -149,7 +242,9 @@ impl Exchange<'_> {
         log::event(&mut |line| {
             line.push(b"a response head did not fit in its buffer: 500 instead");
         });
-        self.reply(Status::InternalServerError)
+        let mut out = Buf::new();
+        let body = response::write(&mut out, Status::InternalServerError, self.head_only, self.connection, self.unix);
+        Answer::sent(Status::InternalServerError, body, send_all(self.conn, out.as_bytes(), SendFlags::empty()).err())
     }
 }
 

@@ -20,7 +20,7 @@
 //! `Content-Length`, no field at all, more than [`MAX_FIELDS`] fields.
 
 use super::date;
-use super::request::{decimal, is};
+use super::request::{decimal, is, is_tchar};
 use crate::buf::{Buf, split};
 
 /// More fields than this make the header block malformed (the request side's limit).
@@ -110,8 +110,8 @@ fn line(with_end: &[u8]) -> &[u8] {
 }
 
 /// `token ":" OWS value OWS`, the value without its surrounding whitespace; `None` for
-/// anything else, folded lines and control bytes included.
-fn field(line: &[u8]) -> Option<(&[u8], &[u8])> {
+/// anything else, folded lines and control bytes included. (Also `--header`'s check.)
+pub fn field(line: &[u8]) -> Option<(&[u8], &[u8])> {
     let colon = line.iter().position(|&b| b == b':')?;
     let (name, value) = (line.get(..colon)?, line.get(colon + 1..)?);
     let valid = !name.is_empty() && name.iter().all(|&b| is_tchar(b));
@@ -182,11 +182,6 @@ impl<'a> Header<'a> {
 
 /// The fields that are the server's to send, never the script's.
 const SERVERS: &[u8] = b"status date connection keep-alive transfer-encoding";
-
-/// RFC 9110 §5.6.2 `tchar`, what field names are made of (as the request lexer's).
-fn is_tchar(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'!' | b'#'..=b'\'' | b'*' | b'+' | b'-' | b'.' | b'^' | b'_' | b'`' | b'|' | b'~')
-}
 
 #[cfg(test)]
 mod tests {

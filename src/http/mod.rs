@@ -2,9 +2,14 @@
 //! the response. Reading the head is `request`, the answer is `response`, HTTP-dates are
 //! `date`; the request target's path is `target`, `Range` is `range`, entity tags are
 //! `etag`, content types `mime`; a chunked request body is `chunked`; what a CGI program
-//! writes before its body is `header_block`. Bytes only: nothing here makes a syscall.
+//! writes before its body is `header_block`; `Accept-Encoding` is `coding`, `Origin` and
+//! preflights are `cors`, `Authorization: Basic` is `basic`. Bytes only: nothing here
+//! makes a syscall.
 
+pub mod basic;
 pub mod chunked;
+pub mod coding;
+pub mod cors;
 pub mod date;
 pub mod etag;
 pub mod header_block;
@@ -35,6 +40,8 @@ pub enum Status {
     NotModified,
     /// 400
     BadRequest,
+    /// 401
+    Unauthorized,
     /// 403
     Forbidden,
     /// 404
@@ -66,13 +73,14 @@ pub enum Status {
 }
 
 /// Tables, not `match`es: two of them over every status take more code than the data.
-const CODES: [u16; 20] = [200, 204, 206, 301, 304, 400, 403, 404, 405, 408, 413, 414, 416, 431, 500, 501, 502, 503, 504, 505];
+const CODES: [u16; 21] = [200, 204, 206, 301, 304, 400, 401, 403, 404, 405, 408, 413, 414, 416, 431, 500, 501, 502, 503, 504, 505];
 const REASONS: &str = "OK
 No Content
 Partial Content
 Moved Permanently
 Not Modified
 Bad Request
+Unauthorized
 Forbidden
 Not Found
 Method Not Allowed

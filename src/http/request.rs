@@ -223,7 +223,7 @@ impl Scan {
 }
 
 /// RFC 9110 §5.6.2 `tchar`: what methods and field names are made of.
-fn is_tchar(b: u8) -> bool {
+pub(crate) fn is_tchar(b: u8) -> bool {
     b.is_ascii_alphanumeric() || matches!(b, b'!' | b'#'..=b'\'' | b'*' | b'+' | b'-' | b'.' | b'^' | b'_' | b'`' | b'|' | b'~')
 }
 

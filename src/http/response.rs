@@ -44,63 +44,66 @@ pub fn end(out: &mut Buf, connection: &[u8]) {
 }
 
 /// The type of every body this module writes.
-const TEXT: &[u8] = b"text/plain; charset=utf-8";
+pub const TEXT: &[u8] = b"text/plain; charset=utf-8";
 
 /// The methods the server itself answers (a CGI program answers any).
 pub const ALLOW: &[u8] = b"Allow: GET, HEAD, OPTIONS\r\n";
 
-/// The head of a `text/plain` response for `status` whose body is `len` bytes long, with
-/// the field that status requires (`Allow` on 405 and on OPTIONS' 204, `Retry-After` on
-/// 503). A 204 has no content fields (RFC 9110 §8.6). The caller may add fields, then
-/// calls [`end`].
-pub fn text_head(out: &mut Buf, status: Status, len: u64, unix: i64) {
-    start(out, status, unix);
-    if status != Status::NoContent {
-        content(out, TEXT, len);
-    }
+/// The field `status` requires: `Allow` on 405 and on OPTIONS' 204, `Retry-After` on
+/// 503, the challenge on 401.
+pub fn status_fields(out: &mut Buf, status: Status) {
     match status {
         Status::MethodNotAllowed | Status::NoContent => out.push(ALLOW),
         // The parent cannot fork, or a lookup keeps racing renames: likely over soon.
         Status::ServiceUnavailable => out.push(b"Retry-After: 1\r\n"),
+        Status::Unauthorized => out.push(super::basic::CHALLENGE),
         _ => out,
     };
 }
 
-/// An error's body: `404 Not Found\n`; returns its length.
-pub fn error_body(out: &mut Buf, status: Status) -> u64 {
-    let before = out.as_bytes().len();
-    out.num(status.code().into()).byte(b' ').push(status.reason()).byte(b'\n');
-    (out.as_bytes().len() - before) as u64
-}
-
-/// The length of `status`'s error body (none for a 204).
-pub fn error_len(status: Status) -> u64 {
-    if status == Status::NoContent { 0 } else { 3 + 1 + status.reason().len() as u64 + 1 }
-}
-
-/// Appends Hello's response (`Status::Ok`) or an error's at time `unix`, ending its head
-/// with `connection`; returns the length of the body sent (0 for HEAD), which the access
-/// log reports.
-pub fn write(out: &mut Buf, status: Status, head_only: bool, connection: &[u8], unix: i64) -> u64 {
-    let len = match status {
-        Status::Ok => HELLO.len() as u64,
-        _ => error_len(status),
-    };
-    text_head(out, status, len, unix);
-    end(out, connection);
-    if head_only {
-        return 0;
+/// The content fields of `status`'s plain body (Hello's, or an error's): none for a
+/// 204 (RFC 9110 §8.6).
+pub fn text_content(out: &mut Buf, status: Status) {
+    if status != Status::NoContent {
+        content(out, TEXT, body_len(status));
     }
+}
+
+/// `status`'s plain body: `Hello, World!` for a 200, `404 Not Found` for an error,
+/// nothing for a 204; returns its length.
+pub fn body(out: &mut Buf, status: Status) -> u64 {
+    let before = out.as_bytes().len();
     match status {
         Status::Ok => {
             out.push(HELLO);
         }
         Status::NoContent => {}
         _ => {
-            error_body(out, status);
+            out.num(status.code().into()).byte(b' ').push(status.reason()).byte(b'\n');
         }
     }
-    len
+    (out.as_bytes().len() - before) as u64
+}
+
+/// The length of `status`'s plain body.
+pub fn body_len(status: Status) -> u64 {
+    match status {
+        Status::Ok => HELLO.len() as u64,
+        Status::NoContent => 0,
+        _ => 3 + 1 + status.reason().len() as u64 + 1,
+    }
+}
+
+/// Appends Hello's response (`Status::Ok`) or an error's at time `unix`, ending its head
+/// with `connection`; returns the length of the body sent (0 for HEAD), which the access
+/// log reports. (The responses of a connection's request are the handlers', which add
+/// the operator's fields; this is for the stages, the parent's 503 and CGI's relay.)
+pub fn write(out: &mut Buf, status: Status, head_only: bool, connection: &[u8], unix: i64) -> u64 {
+    start(out, status, unix);
+    status_fields(out, status);
+    text_content(out, status);
+    end(out, connection);
+    if head_only { 0 } else { body(out, status) }
 }
 
 #[cfg(test)]
@@ -148,6 +151,7 @@ mod tests {
     fn errors_carry_their_own_length() {
         for s in [
             Status::BadRequest,
+            Status::Unauthorized,
             Status::Forbidden,
             Status::NotFound,
             Status::MethodNotAllowed,
@@ -167,6 +171,7 @@ mod tests {
             assert!(head.contains(&format!("\r\nContent-Length: {n}\r\n")));
             assert_eq!(head.contains("\r\nAllow: GET, HEAD, OPTIONS\r\n"), s == Status::MethodNotAllowed);
             assert_eq!(head.contains("\r\nRetry-After: 1\r\n"), s == Status::ServiceUnavailable);
+            assert_eq!(head.contains("\r\nWWW-Authenticate: Basic realm=\"forkhttpd\", charset=\"UTF-8\"\r\n"), s == Status::Unauthorized);
         }
     }
 }

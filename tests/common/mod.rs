@@ -441,3 +441,22 @@ pub fn under_nproc(name: &str, n: usize) -> (TempDir, Command) {
     cmd.arg("prlimit").arg(format!("--nproc={n}:{n}")).arg("--").arg(dir.copy_bin(name)).current_dir(dir.path());
     (dir, cmd)
 }
+
+/// A Chromium binary on PATH, or why there is none (`make test` installs it as root).
+pub fn chromium() -> Result<String, String> {
+    let names = ["chromium", "chromium-browser", "google-chrome"];
+    for name in names {
+        if Command::new(name).arg("--version").output().is_ok_and(|o| o.status.success()) {
+            return Ok(name.to_string());
+        }
+    }
+    Err(format!("none of {} on PATH (`make test` installs chromium as root with apt-get)", names.join(", ")))
+}
+
+/// `browser` without a window, with a profile of its own in `profile`.
+pub fn headless(browser: &str, profile: &std::path::Path) -> Command {
+    let mut cmd = Command::new(browser);
+    cmd.args(["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"])
+        .arg(format!("--user-data-dir={}", profile.display()));
+    cmd
+}
