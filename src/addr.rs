@@ -145,6 +145,17 @@ fn write_v6(out: &mut Buf, ip: &Ipv6Addr) {
     }
 }
 
+/// A number that stands for `ip` when counting connections from one address: an IPv4
+/// address and its IPv4-mapped IPv6 form are the same; never 0.
+pub fn key(ip: &IpAddr) -> u64 {
+    let v6 = match ip {
+        IpAddr::V4(v4) => v4.to_ipv6_mapped(),
+        IpAddr::V6(v6) => *v6,
+    };
+    let n = u128::from_be_bytes(v6.octets());
+    ((n >> 64) as u64 ^ n as u64) | 1
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

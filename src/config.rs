@@ -12,7 +12,10 @@ use core::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 /// The most processes the parent keeps at once: the size of its pid table, and so the
 /// most `--max-children` and `--workers` can be.
-pub const PROCESSES_MAX: usize = 1024;
+pub const PROCESSES_MAX: usize = 2048;
+
+/// `--max-children` unless given.
+pub const DEFAULT_MAX_CHILDREN: usize = 1024;
 
 /// How the server runs.
 #[derive(Debug, PartialEq, Eq)]
@@ -63,6 +66,12 @@ pub struct Config {
     pub error_pages: Values<ERROR_PAGES_MAX>,
     /// `--auth USER:PASSWORD` (or `$FORKHTTPD_AUTH`): HTTP Basic for every request.
     pub auth: Option<&'static [u8]>,
+    /// `--status PATH`: the target of the scoreboard's page.
+    pub status: Option<&'static [u8]>,
+    /// `--max-per-client N`: connections at once from one address; 0: no limit.
+    pub max_per_client: usize,
+    /// The processes fill their slots on the scoreboard: prefork, or `--status`.
+    pub scoreboard: bool,
 }
 
 /// The most `-H` fields.
@@ -119,11 +128,12 @@ pub const OPTIONS: &[Opt<Config>] = &[
     Opt { long: "bind", short: b'b', kind: Kind::Text { name: "ADDR", set: bind }, help: "IPv4 or IPv6 address; :: serves both (default: 0.0.0.0)", needs_dir: false },
     Opt { long: "backlog", short: 0, kind: Kind::Number { name: "N", unit: Unit::Plain, min: 1, max: 65535, default: 1024, set: |c, n| c.backlog = n as i32 }, help: "listen(2) backlog", needs_dir: false },
     Opt { long: "timeout", short: b't', kind: Kind::Number { name: "SECS", unit: Unit::Seconds, min: 1, max: 86400, default: 10, set: |c, n| c.timeout = n as u32 }, help: "time a connection may take in all", needs_dir: false },
-    Opt { long: "max-children", short: b'c', kind: Kind::Number { name: "N", unit: Unit::Plain, min: 1, max: PROCESSES_MAX as u64, default: PROCESSES_MAX as u64, set: |c, n| c.max_children = n as usize }, help: "children at once; more connections wait in the backlog", needs_dir: false },
+    Opt { long: "max-children", short: b'c', kind: Kind::Number { name: "N", unit: Unit::Plain, min: 1, max: PROCESSES_MAX as u64, default: DEFAULT_MAX_CHILDREN as u64, set: |c, n| c.max_children = n as usize }, help: "processes serving at once (children, or workers);\nmore connections wait in the backlog", needs_dir: false },
     Opt { long: "grace", short: 0, kind: Kind::Number { name: "SECS", unit: Unit::Seconds, min: 0, max: 86400, default: 8, set: |c, n| c.grace = n as u32 }, help: "time requests in flight get after SIGTERM/SIGINT\nbefore they are killed (below docker stop's 10)", needs_dir: false },
     Opt { long: "keep-alive", short: 0, kind: Kind::Number { name: "SECS", unit: Unit::Seconds, min: 0, max: 3600, default: 5, set: |c, n| c.keep_alive = n as u32 }, help: "how long a connection may wait for its next request;\n0: one request per connection", needs_dir: false },
     Opt { long: "max-requests", short: 0, kind: Kind::Number { name: "N", unit: Unit::Plain, min: 1, max: 1_000_000, default: 1000, set: |c, n| c.max_requests = n as u32 }, help: "requests per connection", needs_dir: false },
-    Opt { long: "workers", short: b'w', kind: Kind::Number { name: "N", unit: Unit::Plain, min: 0, max: PROCESSES_MAX as u64, default: 0, set: |c, n| c.workers = n as usize }, help: "prefork N workers; 0: a fork per connection", needs_dir: false },
+    Opt { long: "workers", short: b'w', kind: Kind::Number { name: "N", unit: Unit::Plain, min: 0, max: PROCESSES_MAX as u64, default: 0, set: |c, n| c.workers = n as usize }, help: "prefork: keep N workers idle and ready, forking more\nas connections take them; 0: a fork per connection", needs_dir: false },
+    Opt { long: "max-per-client", short: 0, kind: Kind::Number { name: "N", unit: Unit::Plain, min: 0, max: PROCESSES_MAX as u64, default: 0, set: |c, n| c.max_per_client = n as usize }, help: "connections at once from one address (more: 503);\n0: no limit", needs_dir: false },
     Opt { long: "quiet", short: b'q', kind: Kind::Flag(|c| c.quiet = true), help: "no access log", needs_dir: false },
     Opt { long: "list", short: 0, kind: Kind::Flag(|c| c.list = true), help: "HTML listings of directories without index.html", needs_dir: true },
     Opt { long: "cgi", short: 0, kind: Kind::Text { name: "PREFIX", set: cgi }, help: "run DIR/PREFIX/NAME as a CGI program for the paths\nPREFIX/NAME[/PATH_INFO], e.g. /cgi-bin/ (needs DIR)", needs_dir: true },
@@ -137,6 +147,7 @@ pub const OPTIONS: &[Opt<Config>] = &[
     Opt { long: "fallback", short: 0, kind: Kind::Text { name: "PATH", set: fallback }, help: "a GET or HEAD that would be 404 gets this file beneath\nDIR, with 200 (single-page apps)", needs_dir: true },
     Opt { long: "error-page", short: 0, kind: Kind::Text { name: "CODE=PATH", set: error_page }, help: "its own CODE errors (400-599) get this file\nbeneath DIR as their body", needs_dir: true },
     Opt { long: "auth", short: 0, kind: Kind::Text { name: "USER:PASS", set: auth }, help: "HTTP Basic for every request (not --health's);\n$FORKHTTPD_AUTH if not given (ps does not show it)", needs_dir: false },
+    Opt { long: "status", short: 0, kind: Kind::Text { name: "PATH", set: status }, help: "the scoreboard (what each process does) at PATH,\nas text, for loopback clients only", needs_dir: false },
     Opt { long: "help", short: b'h', kind: Kind::Help, help: "print this help and exit", needs_dir: false },
     Opt { long: "version", short: b'V', kind: Kind::Version, help: "print the version and exit", needs_dir: false },
 ];
@@ -201,6 +212,9 @@ pub fn parse(mut args: impl Iterator<Item = &'static [u8]>, env_port: Option<&'s
         fallback: None,
         error_pages: Values::new(),
         auth: None,
+        status: None,
+        max_per_client: 0,
+        scoreboard: false,
     };
     // The one operand: DIR.
     let parsed = run(OPTIONS, &mut c, &mut args, &mut |c, arg| match c.dir.replace(arg) {
@@ -221,6 +235,10 @@ pub fn parse(mut args: impl Iterator<Item = &'static [u8]>, env_port: Option<&'s
         // Never the value itself: it holds a password.
         auth(&mut c, credentials).map_err(|problem| UsageError { problem: Problem { text: "invalid credentials in", hint: problem.hint }, arg: b"$FORKHTTPD_AUTH" })?;
     }
+    if c.workers > c.max_children {
+        return Err(UsageError { problem: Problem { text: "more --workers than --max-children:", hint: Hint::None }, arg: b"--workers" });
+    }
+    c.scoreboard = c.workers > 0 || c.status.is_some();
     if let (None, Some(name)) = (c.dir, parsed.needs_dir) {
         return Err(UsageError { problem: NEEDS_DIR, arg: name });
     }
@@ -266,12 +284,21 @@ fn cgi(c: &mut Config, s: &'static [u8]) -> Result<(), Problem> {
     Ok(())
 }
 
-/// An origin-form target: `/health`.
-fn health(c: &mut Config, s: &'static [u8]) -> Result<(), Problem> {
+/// An origin-form target: `/health`, `/server-status`.
+fn target(s: &'static [u8], text: &'static str) -> Result<&'static [u8], Problem> {
     if !s.starts_with(b"/") || !s.iter().all(|&b| b > b' ' && b < 0x7f) {
-        return Err(Problem { text: "invalid health path", hint: Hint::Text(": expected a path such as /health") });
+        return Err(Problem { text, hint: Hint::Text(": expected a path such as /health") });
     }
-    c.health = Some(s);
+    Ok(s)
+}
+
+fn health(c: &mut Config, s: &'static [u8]) -> Result<(), Problem> {
+    c.health = Some(target(s, "invalid health path")?);
+    Ok(())
+}
+
+fn status(c: &mut Config, s: &'static [u8]) -> Result<(), Problem> {
+    c.status = Some(target(s, "invalid status path")?);
     Ok(())
 }
 
@@ -745,7 +772,7 @@ mod tests {
         assert!(help.contains("\n  -p, --port PORT       TCP port, 0 for any free one; $PORT if set\n                        (0-65535, default: 8888)\n"), "{help}");
         assert!(help.contains("\n      --grace SECS      time requests in flight get after SIGTERM/SIGINT\n                        before they are killed (below docker stop's 10)\n                        (0-86400, default: 8)\n"), "{help}");
         assert!(help.lines().all(|l| l.len() <= 80), "{help}");
-        assert!(help.contains("  -c, --max-children N  children at once"), "{help}");
+        assert!(help.contains("  -c, --max-children N  processes serving at once"), "{help}");
         assert!(help.starts_with("Usage: forkhttpd [OPTIONS] [DIR]\n") && help.ends_with("2 for a bad command line or DIR.\n"));
         let longs: Vec<&str> = OPTIONS.iter().map(|o| o.long).collect();
         let shorts: Vec<u8> = OPTIONS.iter().map(|o| o.short).filter(|&s| s != 0).collect();
@@ -768,9 +795,11 @@ mod tests {
     fn workers() {
         assert_eq!(serve(&[], None).workers, 0);
         assert_eq!((serve(&["-w", "2"], None).workers, serve(&["--workers=1024"], None).workers), (2, 1024));
+        assert_eq!(serve(&["-w", "1100", "-c", "1100"], None).workers, 1100);
+        assert_eq!(run(&["-w", "1025"], None).unwrap_err(), "forkhttpd: more --workers than --max-children: '--workers' (see forkhttpd --help)\n");
         assert_eq!(
-            run(&["-w", "1025"], None).unwrap_err(),
-            "forkhttpd: invalid workers '1025': expected a number from 0 to 1024 (see forkhttpd --help)\n"
+            run(&["-w", "2049"], None).unwrap_err(),
+            "forkhttpd: invalid workers '2049': expected a number from 0 to 2048 (see forkhttpd --help)\n"
         );
     }
 
@@ -855,7 +884,7 @@ mod tests {
             "forkhttpd: invalid $PORT 'http': expected a number from 0 to 65535 (see forkhttpd --help)\n"
         );
         assert!(err(&["-b", "localhost"], None).starts_with("forkhttpd: invalid bind address 'localhost': expected"));
-        for bad in [&["-p", "-1"][..], &["-p", ""], &["-p", "99999999999"], &["--backlog", "0"], &["-t", "0"], &["--quiet=1"], &["-c", "0"], &["-c", "1025"]] {
+        for bad in [&["-p", "-1"][..], &["-p", ""], &["-p", "99999999999"], &["--backlog", "0"], &["-t", "0"], &["--quiet=1"], &["-c", "0"], &["-c", "2049"]] {
             assert!(run(bad, None).is_err(), "{bad:?}");
         }
     }

@@ -16,7 +16,8 @@
 //!    directory entries), [`cgi`] (a program's process, environment, body and relay),
 //!    [`net`] (the listening socket).
 //! 5. Underneath all: [`log`] (one line per event or request), [`errno`] (the one error
-//!    type, errno and signal names), [`shared`] (the page the processes share), [`clock`]
+//!    type, errno and signal names), [`shared`] (the page the processes share),
+//!    [`scoreboard`] (a slot per serving process, shared: what each does), [`clock`]
 //!    (the vDSO's clocks), [`buf`] (the fixed buffer lines are built in), [`addr`]
 //!    (addresses as text), [`argv`], [`sys`] and [`arch`] (syscalls rustix lacks, and the
 //!    assembly).
@@ -48,6 +49,7 @@ pub mod buf;
 pub mod clock;
 pub mod errno;
 pub mod log;
+pub mod scoreboard;
 pub mod shared;
 pub mod arch;
 pub mod sys;

@@ -419,6 +419,14 @@ impl Episode {
     pub fn active(&self) -> bool {
         self.since.is_some()
     }
+
+    /// Ends it if it began more than `quiet` ago (for troubles that come and go, so that
+    /// a steady run of them is a line a `quiet`, not a line each).
+    pub fn settles(&mut self, quiet: Duration) {
+        if self.since.is_some_and(|since| clock::monotonic().saturating_sub(since) > quiet) {
+            self.ends();
+        }
+    }
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@ use forkhttpd::errno;
 use forkhttpd::fs::{self, PATH_MAX};
 use forkhttpd::handler::{Site, cgi::Programs};
 use forkhttpd::process::{fork, prefork, signals, stacks::Stacks, table, user};
-use forkhttpd::{log, net, probe, shared};
+use forkhttpd::{log, net, probe, scoreboard, shared};
 use rustix::io::Errno;
 use rustix::net::sockopt::Timeout;
 use rustix::process::{Pid, set_child_subreaper};
@@ -55,8 +55,14 @@ unsafe fn origin_main(_argc: usize, argv: *mut *mut u8, envp: *mut *mut u8) -> i
         },
         _ => None,
     };
+    // Prefork's scoreboard, or `--status`'s: before the first fork, shared by all.
+    if config.scoreboard {
+        if let Err(e) = scoreboard::map() {
+            return fail(1, b"cannot map the scoreboard", None, e);
+        }
+    }
     table::install_reaper();
-    signals::install(config.keep_alive > 0);
+    signals::install();
     // With --cgi, what a script leaves behind when its connection's child is killed comes
     // to the parent, which ends it at the stop (see `cgi::process`). Pid 1 stands for
     // "on": rustix passes the pid as prctl's flag.

@@ -6,6 +6,7 @@
 //! | a head the judge refused (400, 408, 414, 431, 501, 505) | its error |
 //! | `--cors`: a preflight (OPTIONS with `Access-Control-Request-Method`) | [`preflight`] |
 //! | `--auth`: no `Authorization` with the credentials | 401 |
+//! | `--status PATH`: GET or HEAD of exactly `PATH` | [`status`] (loopback clients only, others 404) |
 //! | without `DIR`: GET or HEAD | [`hello`] |
 //! | without `DIR`: OPTIONS; another method | 204 with `Allow`; 405 |
 //! | with `DIR`: `OPTIONS *`; a target that does not decode; a dotfile | 204; 400; 404 |
@@ -14,7 +15,7 @@
 //! | with `DIR`: OPTIONS; another method | 204 with `Allow`; 405 |
 
 use crate::config::Config;
-use crate::handler::{Answer, Exchange, Request, Site, cgi, file, health, hello, preflight};
+use crate::handler::{Answer, Exchange, Request, Site, cgi, file, health, hello, preflight, status};
 use crate::http::request::{Message, Verdict};
 use crate::http::{HEAD_MAX, Status, basic, cors, target};
 
@@ -38,6 +39,7 @@ pub fn answer(x: &Exchange<'_>, verdict: &Verdict, head: &[u8], config: &Config,
         credentials => credentials.map(|c| c.split(|&b| b == b':').next().unwrap_or(c)),
     };
     let answer = match (site, verdict.status) {
+        _ if config.status.is_some_and(|path| verdict.status == Status::Ok && is_target(head, path)) => status::answer(x, config),
         (None, Status::Ok) => hello::answer(x),
         (Some(site), _) => for_site(x, head, site, user),
         (None, status) => x.reply(status),

@@ -79,21 +79,34 @@ pub unsafe fn received() -> &'static mut Received {
     buf
 }
 
+/// How long a head may have been arriving before a request for room makes it give up:
+/// a client's head comes in one piece, or nearly; one still arriving after this is slow,
+/// or stalling on purpose.
+pub const PATIENCE: Duration = Duration::from_secs(1);
+
 /// Reads until the head in `buf` is complete, rejected, or out of time; `None` if the
-/// client left (or reset) before sending anything worth an answer. `now`: the time, if
-/// the caller knows it, for the first `recv`'s timeout. `idle_set` turns false once a
-/// `recv` here has its own timeout.
-pub fn read_head(conn: &OwnedFd, buf: &mut Received, deadline: Duration, mut now: Option<Duration>, idle_set: &mut bool) -> Option<Verdict> {
+/// client left (or reset) before sending anything worth an answer. `began`: when the
+/// head began (for [`PATIENCE`]); `now`: the time, if the caller knows it, for the first
+/// `recv`'s timeout. `idle_set` turns false once a `recv` here has its own timeout.
+pub fn read_head(conn: &OwnedFd, buf: &mut Received, began: Duration, deadline: Duration, mut now: Option<Duration>, idle_set: &mut bool) -> Option<Verdict> {
     // The lexer goes on from where the last `recv`'s bytes ended: a head that arrives a
     // byte at a time is read once, not again from its start each time.
     let mut scan = Scan::default();
+    let timeout = Verdict::reject(Status::RequestTimeout);
     loop {
         if buf.len > 0 {
             if let Head::Complete(verdict) = request::parse_on(&mut scan, buf.as_bytes()) {
                 return Some(verdict);
             }
         }
-        let timeout = Verdict::reject(Status::RequestTimeout);
+        // The parent asked for room (at `--max-children`, a client waiting, this the
+        // oldest connection): a head begun, not complete, and slow (PATIENCE) gives up,
+        // with 408; a younger one goes on, and its response will be the connection's
+        // last. (Not looked at before the first bytes: a child that reads its head whole
+        // at once never reads the flag's page.)
+        if buf.len > 0 && room::closing() && clock::monotonic().saturating_sub(began) >= PATIENCE {
+            return Some(timeout);
+        }
         let now = now.take().unwrap_or_else(clock::monotonic);
         *idle_set = false;
         if !recv_deadline(conn, deadline, now) {
@@ -102,13 +115,14 @@ pub fn read_head(conn: &OwnedFd, buf: &mut Received, deadline: Duration, mut now
         match buf.recv(conn) {
             // The client left; or, the parent having asked for room just as this request
             // began, its reading side was shut down: not the client's fault.
-            Ok(0) if buf.len == 0 || room::closing() => return None,
+            Ok(0) if buf.len == 0 => return None,
             // The client half-closed in mid-head: it will never be complete.
             Ok(0) => return Some(Verdict::reject(Status::BadRequest)),
             Ok(_) => {}
             // SO_RCVTIMEO ran out.
             Err(Errno::AGAIN) => return Some(timeout),
-            // Timed receives are not restarted after a signal handler.
+            // Timed receives are not restarted after a signal handler: SIGUSR1's (see
+            // above) ends the wait for the rest of a slow head at once.
             Err(Errno::INTR) => continue,
             Err(_) => return None,
         }

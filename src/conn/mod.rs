@@ -21,12 +21,21 @@ use crate::handler::{Answer, Exchange, Site};
 use crate::http::request::{self, Message, is};
 use crate::http::{cors, response};
 use crate::log::{self, Format};
+use crate::scoreboard::{self, State};
 use core::net::SocketAddr;
 use core::time::Duration;
 use rustix::fd::OwnedFd;
 
+/// How long a connection asked to make room drains what its client still sends before
+/// it closes.
+const DRAIN_ASKED: Duration = Duration::from_millis(100);
+
 /// Serves the connection, then exits the process: a fork-mode child's whole life.
 pub fn serve(conn: OwnedFd, peer: Option<&SocketAddr>, pid: u32, config: &Config, site: Option<&Site<'_>>, accepted: Now) -> ! {
+    // With `--status`, the child's slot on the scoreboard (none without: nothing written).
+    if config.scoreboard {
+        scoreboard::claim(pid);
+    }
     connection(&conn, peer, pid, config, site, accepted);
     // Closed here, as the article's child does, not by `exit_group`: the kernel closes
     // an exiting process's descriptors only after it has torn down its address space,
@@ -54,6 +63,10 @@ pub fn connection(conn: &OwnedFd, peer: Option<&SocketAddr>, pid: u32, config: &
     // handler calls it.
     #[allow(unsafe_code)]
     let buf = unsafe { head::received() };
+    let board = config.scoreboard;
+    if board {
+        scoreboard::connection(peer, accepted.monotonic);
+    }
     let timeout = Duration::from_secs(config.timeout.into());
     let mut now = Some(accepted);
     let mut deadline = accepted.monotonic + timeout;
@@ -63,7 +76,8 @@ pub fn connection(conn: &OwnedFd, peer: Option<&SocketAddr>, pid: u32, config: &
     let mut idle_set = false;
     loop {
         // The first `recv`'s clock is the accept's (see above).
-        let Some(verdict) = head::read_head(conn, buf, deadline, now.map(|now| now.monotonic), &mut idle_set) else { return };
+        let began = deadline.saturating_sub(timeout);
+        let Some(verdict) = head::read_head(conn, buf, began, deadline, now.map(|now| now.monotonic), &mut idle_set) else { return };
         let received = buf.len;
         served += 1;
         let keep = verdict.accepted()
@@ -89,21 +103,33 @@ pub fn connection(conn: &OwnedFd, peer: Option<&SocketAddr>, pid: u32, config: &
             site,
         };
         let head = buf.as_bytes();
+        let started = deadline.saturating_sub(timeout);
+        if board {
+            scoreboard::request(request::request_line(head), started);
+        }
         let answer = dispatch::answer(&x, &verdict, head, config, site);
         if !config.quiet && answer.log {
-            let started = deadline.saturating_sub(timeout);
             access(&x, head, &answer, pid, config.log_format, started);
         }
         if !keep || answer.cut.is_some() || answer.last {
             if verdict.may_leave_unread(received) {
-                head::drain(conn, buf, deadline);
+                // Asked for room, the process is needed elsewhere: a short drain (a
+                // client that stalls on purpose never sends its FIN).
+                let until = if room::closing() { deadline.min(clock::monotonic() + DRAIN_ASKED) } else { deadline };
+                head::drain(conn, buf, until);
             }
             return;
         }
         // What came after this head (pipelined requests) moves to the front.
         buf.consume(verdict.head_len);
+        if board {
+            scoreboard::set(State::KeptAlive);
+        }
         if buf.len == 0 && !head::wait_for_request(conn, buf, Duration::from_secs(config.keep_alive.into()), &mut idle_set) {
             return;
+        }
+        if board {
+            scoreboard::set(State::Reading);
         }
         deadline = clock::monotonic() + timeout;
     }

@@ -1,11 +1,16 @@
-//! Making room (keep-alive only): at `--max-children` with a client waiting, or at the
-//! stop, the parent sends its children SIGUSR1. A child waiting for a kept-alive
-//! connection's next request closes it at once; a child in the middle of a request makes
-//! its response the connection's last.
+//! Making room: at `--max-children` with a client waiting, the parent sends SIGUSR1 to the
+//! process holding the oldest connection (fork mode: the oldest child; prefork: the
+//! oldest kept-alive or still-reading worker, from the scoreboard), one at a time until
+//! the client is served; at the stop, with keep-alive, to every child. A child waiting
+//! for a kept-alive connection's next request closes it at once; one still reading a
+//! head gives up with 408 (a slow or stalled head must not hold a process others need);
+//! one in the middle of a request makes its response the connection's last.
 //!
-//! The handler ([`on_room`], installed by `process::signals`) only sets a flag and, when
-//! the connection is idle, shuts its reading side down (`shutdown(SHUT_RD)`), which ends
-//! the wait's `recvfrom` at once: no window between a check of the flag and the wait.
+//! The handler ([`on_room`], installed by `process::signals` for the children) only sets
+//! a flag and, when the connection is idle, shuts its reading side down
+//! (`shutdown(SHUT_RD)`), which ends the wait's `recvfrom` at once: no window between a
+//! check of the flag and the wait. A head's `recvfrom` has a timeout, so the handler
+//! interrupts it (EINTR) without that.
 #![allow(unsafe_code)] // unsafe: the handler borrows the connection's descriptor by number.
 
 use core::sync::atomic::{AtomicBool, AtomicI32, Ordering::SeqCst};
@@ -43,4 +48,12 @@ pub fn disarm_idle() {
 /// The parent asked for room: this response is the connection's last.
 pub fn closing() -> bool {
     CLOSING.load(SeqCst)
+}
+
+/// A prefork worker's next connection: the last one's request for room is done with.
+/// (Written only when set: a fork-mode child never writes the flag's page for nothing.)
+pub fn reset() {
+    if CLOSING.load(SeqCst) {
+        CLOSING.store(false, SeqCst);
+    }
 }

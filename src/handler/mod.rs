@@ -5,6 +5,7 @@
 //! - [`health`]: `--health PATH`, for probes: `200 ok`, no log line;
 //! - [`hello`]: the article's `Hello, World!` (no `DIR`);
 //! - [`preflight`]: a CORS preflight (`--cors`);
+//! - [`status`]: `--status PATH`, the scoreboard, for loopback clients;
 //! - [`file`]: a file beneath `DIR`: conditionals, ranges, `.gz` twins, redirects;
 //! - [`listing`]: a directory's HTML listing (`--list`);
 //! - [`cgi`]: a program under `--cgi`'s prefix, run for the request.
@@ -21,6 +22,7 @@ pub mod health;
 pub mod hello;
 pub mod listing;
 pub mod preflight;
+pub mod status;
 
 use crate::buf::Buf;
 use crate::fs;

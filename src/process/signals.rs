@@ -1,8 +1,10 @@
 //! Signals, each with a meaning: graceful stop on SIGTERM/SIGINT (a second SIGINT, or a
 //! SIGQUIT, forces it), SIGPIPE ignored, SIGHUP and SIGUSR2 ignored with an event line,
-//! and SIGUSR1: with keep-alive the parent asks its children to make room (the handler
-//! is the connection's, `conn::room`), without it is ignored like HUP. The SIGCHLD
-//! reaper is the pid table's (`table::install_reaper`).
+//! and SIGUSR1: the parent's request to a child to make room (the handler is the
+//! connection's, `conn::room`); sent to the parent, it is ignored like HUP. The SIGCHLD
+//! reaper is the pid table's (`table::install_reaper`); SIGURG is how a prefork worker
+//! wakes its parent for spares (`prefork`), and nothing to anyone else (its default
+//! action is to be ignored).
 //!
 //! Handlers are installed with origin's `sigaction`, which supplies `SA_RESTORER` and the
 //! `rt_sigreturn` trampoline the kernel returns through. All use `SA_RESTART`, so the
@@ -34,10 +36,9 @@ static PARENT: AtomicI32 = AtomicI32::new(0);
 
 /// Installs the stop's handlers (TERM, INT, QUIT), ignores SIGPIPE, and has HUP and USR2
 /// logged and ignored, so that every signal has a meaning and none kills the server by
-/// its default action; forked children inherit them. `keep_alive`: children keep
-/// connections open, so they need SIGUSR1's (without, it is ignored like HUP).
+/// its default action; forked children inherit them, and SIGUSR1's, which is theirs.
 #[cfg(feature = "start")]
-pub fn install(keep_alive: bool) {
+pub fn install() {
     set(Signal::TERM, Some(on_stop), Flags::RESTART);
     set(Signal::INT, Some(on_stop), Flags::RESTART);
     set(Signal::QUIT, Some(on_stop), Flags::RESTART);
@@ -45,8 +46,20 @@ pub fn install(keep_alive: bool) {
     set(Signal::PIPE, rustix::runtime::kernel_sig_ign(), Flags::RESTART);
     set(Signal::HUP, Some(on_ignored), Flags::RESTART);
     set(Signal::USR2, Some(on_ignored), Flags::RESTART);
-    let room = if keep_alive { crate::conn::room::on_room } else { on_ignored };
-    set(Signal::USR1, Some(room), Flags::RESTART);
+    set(Signal::USR1, Some(on_room), Flags::RESTART);
+}
+
+/// SIGUSR1: a child makes room (`conn::room`); the parent, whose children's signal it
+/// is, logs it and does nothing else (its flag would be inherited by every child forked
+/// after: each would close its connection after one response).
+#[cfg(feature = "start")]
+extern "C" fn on_room(sig: i32) {
+    let parent = PARENT.load(SeqCst);
+    if parent == 0 || rustix::process::getpid().as_raw_nonzero().get() == parent {
+        on_ignored(sig);
+    } else {
+        crate::conn::room::on_room(sig);
+    }
 }
 
 /// One `rt_sigaction`: `handler` for `sig`, with `flags` (and origin's `SA_RESTORER`).
@@ -85,7 +98,7 @@ extern "C" fn on_stop(sig: i32) {
     }
 }
 
-/// HUP, USR2 (and USR1 without keep-alive): one event line from the parent, nothing
+/// HUP, USR2 (and USR1 sent to the parent): one event line from the parent, nothing
 /// else. There is no configuration file to reload: the command line is all there is.
 /// Before the parent is recorded (between the start-up line and the loop) there are no
 /// children yet: whoever gets the signal then is the parent.

@@ -17,7 +17,7 @@ use crate::errno;
 use crate::log;
 use core::marker::PhantomData;
 use core::ptr::{self, null_mut};
-use core::sync::atomic::{AtomicI32, AtomicPtr, AtomicUsize, Ordering::SeqCst};
+use core::sync::atomic::{AtomicI32, AtomicPtr, AtomicU64, AtomicUsize, Ordering::SeqCst};
 use core::time::Duration;
 use rustix::event::{PollFd, PollFlags, poll};
 use rustix::fd::BorrowedFd;
@@ -46,6 +46,11 @@ extern "C" fn on_child(_: i32) {
 /// fall on a page no child shares and cost no copy-on-write fault.
 pub struct Table {
     pids: [AtomicI32; PROCESSES_MAX],
+    /// When each slot's child was forked (`clock::monotonic`, µs), with the top bit set
+    /// once it has been asked to make room: at the cap, the oldest is asked first, once.
+    born: [AtomicU64; PROCESSES_MAX],
+    /// Its client's address, as `addr::key` (`--max-per-client`); 0 if not counted.
+    clients: [AtomicU64; PROCESSES_MAX],
     live: AtomicUsize,
     /// A child that exited before the parent recorded it (between `clone` and `record`,
     /// at most one), or an orphan reparented to us as PID 1.
@@ -64,7 +69,13 @@ static NONE: Table = Table::new();
 impl Table {
     /// An empty table: no child yet.
     pub const fn new() -> Table {
-        Table { pids: [const { AtomicI32::new(0) }; PROCESSES_MAX], live: AtomicUsize::new(0), unrecorded: [const { AtomicI32::new(0) }; 4] }
+        Table {
+            pids: [const { AtomicI32::new(0) }; PROCESSES_MAX],
+            born: [const { AtomicU64::new(0) }; PROCESSES_MAX],
+            clients: [const { AtomicU64::new(0) }; PROCESSES_MAX],
+            live: AtomicUsize::new(0),
+            unrecorded: [const { AtomicI32::new(0) }; 4],
+        }
     }
 
     /// Makes this the parent's table while the guard lives.
@@ -94,12 +105,18 @@ pub fn live() -> usize {
     table().live.load(SeqCst)
 }
 
-/// Records a child the parent has just forked. (Slots are read before they are written:
-/// a locked compare-exchange on every slot passed would cost the fork path.)
-pub fn record(pid: Pid) {
+/// Records a child the parent has just forked, at `born`, for `client` (an `addr::key`,
+/// or 0). (Slots are read before they are written: a locked compare-exchange on every
+/// slot passed would cost the fork path.)
+pub fn record(pid: Pid, born: Duration, client: u64) {
     let pid = pid.as_raw_nonzero().get();
     let table = table();
-    if table.pids.iter().any(|slot| slot.load(SeqCst) == 0 && slot.compare_exchange(0, pid, SeqCst, SeqCst).is_ok()) {
+    let slot = table.pids.iter().position(|slot| slot.load(SeqCst) == 0 && slot.compare_exchange(0, pid, SeqCst, SeqCst).is_ok());
+    if let Some(i) = slot {
+        if let (Some(b), Some(c)) = (table.born.get(i), table.clients.get(i)) {
+            b.store(born.as_micros() as u64 & !ASKED, SeqCst);
+            c.store(client, SeqCst);
+        }
         table.live.fetch_add(1, SeqCst);
     }
     // If it has been reaped already, the reaper left its pid here. Every other pid here
@@ -109,6 +126,12 @@ pub fn record(pid: Pid) {
             forget(pid);
         }
     }
+}
+
+/// How many running children serve `client` (an `addr::key`).
+pub fn serving(client: u64) -> usize {
+    let table = table();
+    table.pids.iter().zip(&table.clients).filter(|(pid, c)| pid.load(SeqCst) != 0 && c.load(SeqCst) == client).count()
 }
 
 /// Removes `pid` from the table; false if it was not there.
@@ -137,6 +160,7 @@ pub fn reap() {
 
 fn reaped(pid: i32, status: WaitStatus) {
     settle(pid);
+    crate::scoreboard::free(pid);
     if status.exit_status() != Some(0) {
         log::event(&mut |line| {
             line.push(b"child ").num(pid.unsigned_abs().into());
@@ -161,10 +185,11 @@ fn settle(pid: i32) {
     }
 }
 
-/// The signals that end a wait: a child's exit, and a stop (QUIT: a forced one).
+/// The signals that end a wait: a child's exit, a stop (QUIT: a forced one), and a
+/// prefork worker's call for spares (URG).
 fn wakers() -> KernelSigSet {
     let mut set = KernelSigSet::empty();
-    for sig in [Signal::CHILD, Signal::TERM, Signal::INT, Signal::QUIT] {
+    for sig in [Signal::CHILD, Signal::TERM, Signal::INT, Signal::QUIT, Signal::URG] {
         set.insert(sig);
     }
     set
@@ -186,18 +211,49 @@ pub fn wait_below(cap: usize) {
     let _ = unsafe { kernel_sigprocmask(How::SETMASK, Some(&old)) };
 }
 
-/// At `--max-children` with keep-alive: sleeps in `ppoll` until a new client waits in
-/// `listener`'s backlog (true) or a signal comes (false: a child exited, or a stop).
-/// Kept-alive connections are asked to make room only when someone waits for it.
-pub fn client_waiting(listener: BorrowedFd<'_>) -> bool {
+/// At `--max-children`: sleeps in `ppoll` until a new client waits in `listener`'s
+/// backlog (true) or a signal comes (false: a child exited, or a stop); `timeout`: at
+/// most that long (false). Connections are asked to make room only when someone waits.
+pub fn client_waiting(listener: BorrowedFd<'_>, timeout: Option<Duration>) -> bool {
     let mut fds = [PollFd::new(&listener, PollFlags::IN)];
-    poll(&mut fds, None).is_ok_and(|n| n > 0)
+    let timeout = timeout.map(|t| Timespec { tv_sec: t.as_secs() as i64, tv_nsec: t.subsec_nanos().into() });
+    poll(&mut fds, timeout.as_ref()).is_ok_and(|n| n > 0)
 }
 
-/// At `--max-children` with keep-alive, a client waiting: asks every child to make room (SIGUSR1, see
-/// `signals`): idle connections close at once, busy ones after their response. SIGCHLD
-/// is blocked meanwhile, so that no pid is reaped, and perhaps reused, between its
-/// reading and its `kill`.
+/// The top bit of a `born`: asked already.
+const ASKED: u64 = 1 << 63;
+
+/// At `--max-children`, a client waiting (fork mode): asks the oldest child not asked
+/// yet to make room (SIGUSR1, see `conn::room`): a kept-alive connection closes, a head
+/// still arriving gets 408, a request in progress is the connection's last. False if
+/// every child has been asked. SIGCHLD is blocked meanwhile, so that no pid is reaped,
+/// and perhaps reused, between its reading and its `kill`.
+pub fn ask_oldest() -> bool {
+    // SAFETY: blocking signals, then restoring the mask as it was, breaks no invariant.
+    let Ok(old) = (unsafe { kernel_sigprocmask(How::BLOCK, Some(&wakers())) }) else {
+        return false;
+    };
+    let table = table();
+    let oldest = table
+        .pids
+        .iter()
+        .zip(&table.born)
+        .filter(|(pid, born)| pid.load(SeqCst) != 0 && born.load(SeqCst) & ASKED == 0)
+        .min_by_key(|(_, born)| born.load(SeqCst));
+    if let Some((pid, born)) = oldest {
+        born.fetch_or(ASKED, SeqCst);
+        if let Some(pid) = Pid::from_raw(pid.load(SeqCst)) {
+            let _ = kill_process(pid, Signal::USR1);
+        }
+    }
+    // SAFETY: as above.
+    let _ = unsafe { kernel_sigprocmask(How::SETMASK, Some(&old)) };
+    oldest.is_some()
+}
+
+/// At the stop, with keep-alive: asks every child to make room (SIGUSR1): idle
+/// connections close at once, busy ones after their response. SIGCHLD is blocked
+/// meanwhile (see [`ask_oldest`]).
 pub fn ask_for_room() {
     // SAFETY: blocking signals, then restoring the mask as it was, breaks no invariant.
     let Ok(old) = (unsafe { kernel_sigprocmask(How::BLOCK, Some(&wakers())) }) else {
@@ -319,7 +375,7 @@ mod tests {
         let table = Box::new(Table::new());
         let installed = table.install();
         assert_eq!(live(), 0);
-        (100..110).for_each(|n| record(pid(n)));
+        (100..110).for_each(|n| record(pid(n), Duration::from_millis(n as u64), 7));
         assert_eq!(live(), 10);
         settle(104);
         assert_eq!(live(), 9);
@@ -327,13 +383,14 @@ mod tests {
         // Reaped before it was recorded: set aside, and forgotten as it is recorded.
         settle(200);
         assert_eq!(live(), 9);
-        record(pid(200));
+        record(pid(200), Duration::ZERO, 0);
         assert_eq!(live(), 9);
         assert!(table.unrecorded.iter().all(|slot| slot.load(SeqCst) == 0));
         // A freed slot is taken again; the table holds PROCESSES_MAX at most.
-        record(pid(300));
+        record(pid(300), Duration::ZERO, 0);
         assert_eq!(table.pids.iter().filter(|s| s.load(SeqCst) == 300).count(), 1);
-        (1000..1000 + PROCESSES_MAX as i32).for_each(|n| record(pid(n)));
+        assert_eq!(serving(7), 9);
+        (1000..1000 + PROCESSES_MAX as i32).for_each(|n| record(pid(n), Duration::ZERO, 0));
         assert_eq!(live(), PROCESSES_MAX);
         drop(installed);
         assert_eq!(live(), 0, "no table installed: the empty one");
