@@ -46,8 +46,8 @@ size: build
 
 # forkhttpd against a C fork server (bench/forkserver.c), busybox httpd, lighttpd and nginx,
 # wrk on one core and the server on the other, on loopback; installs what it needs with
-# apt-get. Settings: DURATION=5s ROUNDS=3 CONNECTIONS=32 SECTIONS="hello keepalive files cgi".
-# Prints Markdown tables for BENCHMARKS.md; about nine minutes with the defaults (three with ROUNDS=1).
+# apt-get. Settings: DURATION=5s ROUNDS=3 CONNECTIONS=32 SECTIONS="hello keepalive files realsite cgi freeze".
+# Prints Markdown tables for BENCHMARKS.md; about eighteen minutes with the defaults (seven with ROUNDS=1).
 bench: build
 	./tools/bench
 
