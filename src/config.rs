@@ -72,6 +72,11 @@ pub struct Config {
     pub max_per_client: usize,
     /// The processes fill their slots on the scoreboard: prefork, or `--status`.
     pub scoreboard: bool,
+    /// `--no-sandbox`: neither seccomp nor Landlock.
+    pub no_sandbox: bool,
+    /// `$FORKHTTPD_SANDBOX_TEST` set (tests only): `/.sandbox-test/CALL` makes the
+    /// serving process try a call the sandbox refuses (`handler::trial`).
+    pub trial: bool,
 }
 
 /// The most `-H` fields.
@@ -148,6 +153,7 @@ pub const OPTIONS: &[Opt<Config>] = &[
     Opt { long: "error-page", short: 0, kind: Kind::Text { name: "CODE=PATH", set: error_page }, help: "its own CODE errors (400-599) get this file\nbeneath DIR as their body", needs_dir: true },
     Opt { long: "auth", short: 0, kind: Kind::Text { name: "USER:PASS", set: auth }, help: "HTTP Basic for every request (not --health's);\n$FORKHTTPD_AUTH if not given (ps does not show it)", needs_dir: false },
     Opt { long: "status", short: 0, kind: Kind::Text { name: "PATH", set: status }, help: "the scoreboard (what each process does) at PATH,\nas text, for loopback clients only", needs_dir: false },
+    Opt { long: "no-sandbox", short: 0, kind: Kind::Flag(|c| c.no_sandbox = true), help: "neither the seccomp allow-list nor Landlock's view\nof DIR (on by default, off with --cgi)", needs_dir: false },
     Opt { long: "help", short: b'h', kind: Kind::Help, help: "print this help and exit", needs_dir: false },
     Opt { long: "version", short: b'V', kind: Kind::Version, help: "print the version and exit", needs_dir: false },
 ];
@@ -215,6 +221,8 @@ pub fn parse(mut args: impl Iterator<Item = &'static [u8]>, env_port: Option<&'s
         status: None,
         max_per_client: 0,
         scoreboard: false,
+        no_sandbox: false,
+        trial: false,
     };
     // The one operand: DIR.
     let parsed = run(OPTIONS, &mut c, &mut args, &mut |c, arg| match c.dir.replace(arg) {

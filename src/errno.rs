@@ -99,10 +99,12 @@ stale file handle (ESTALE)
 connection timed out (ETIMEDOUT)
 invalid cross-device link: it leads out of DIR (EXDEV)";
 
-/// Signals 1 to 15, by number.
-const SIGNALS: &str = "SIGHUP SIGINT SIGQUIT SIGILL SIGTRAP SIGABRT SIGBUS SIGFPE SIGKILL SIGUSR1 SIGSEGV SIGUSR2 SIGPIPE SIGALRM SIGTERM";
+/// Signals 1 to 31, by number.
+const SIGNALS: &str = "SIGHUP SIGINT SIGQUIT SIGILL SIGTRAP SIGABRT SIGBUS SIGFPE SIGKILL SIGUSR1 SIGSEGV SIGUSR2 SIGPIPE SIGALRM SIGTERM \
+    SIGSTKFLT SIGCHLD SIGCONT SIGSTOP SIGTSTP SIGTTIN SIGTTOU SIGURG SIGXCPU SIGXFSZ SIGVTALRM SIGPROF SIGWINCH SIGIO SIGPWR SIGSYS";
 
-/// Appends the name of signal `sig` (`SIGKILL`), or `signal N` past SIGTERM.
+/// Appends the name of signal `sig` (`SIGKILL`), or `signal N` past SIGSYS (a real-time
+/// one).
 pub fn write_signal(out: &mut Buf, sig: i32) {
     let name = usize::try_from(sig).ok().and_then(|n| n.checked_sub(1)).and_then(|i| nth(SIGNALS, b' ', i));
     match name {
@@ -149,7 +151,9 @@ mod tests {
         assert_eq!(text(|b| write_signal(b, 1)), "SIGHUP");
         assert_eq!(text(|b| write_signal(b, 9)), "SIGKILL");
         assert_eq!(text(|b| write_signal(b, 15)), "SIGTERM");
-        assert_eq!(text(|b| write_signal(b, 16)), "signal 16");
+        assert_eq!(text(|b| write_signal(b, 23)), "SIGURG");
+        assert_eq!(text(|b| write_signal(b, 31)), "SIGSYS");
+        assert_eq!(text(|b| write_signal(b, 34)), "signal 34");
         assert_eq!(text(|b| write_signal(b, 0)), "signal 0");
     }
 }

@@ -9,8 +9,10 @@ use forkhttpd::config::{self, Command, Config};
 use forkhttpd::errno;
 use forkhttpd::fs::{self, PATH_MAX};
 use forkhttpd::handler::{Site, cgi::Programs};
+use forkhttpd::process::sandbox::{self, need};
 use forkhttpd::process::{fork, prefork, signals, stacks::Stacks, table, user};
 use forkhttpd::{log, net, probe, scoreboard, shared};
+use rustix::fd::AsFd;
 use rustix::io::Errno;
 use rustix::net::sockopt::Timeout;
 use rustix::process::{Pid, set_child_subreaper};
@@ -23,7 +25,7 @@ unsafe fn origin_main(_argc: usize, argv: *mut *mut u8, envp: *mut *mut u8) -> i
     // SAFETY: origin passes the kernel's argv and envp, which live as long as the process.
     let (mut args, env) = unsafe { (Strings::new(argv), Strings::new(envp)) };
     args.next(); // the program's name
-    let config = match config::parse(args, env.var(b"PORT"), env.var(b"FORKHTTPD_AUTH")) {
+    let mut config = match config::parse(args, env.var(b"PORT"), env.var(b"FORKHTTPD_AUTH")) {
         Ok(Command::Serve(config)) => config,
         Ok(Command::Help) => {
             config::help(&mut |piece| log::stdout(piece));
@@ -35,6 +37,8 @@ unsafe fn origin_main(_argc: usize, argv: *mut *mut u8, envp: *mut *mut u8) -> i
     if let Some(url) = config.probe.and_then(|raw| probe::parse(raw).map(|url| (raw, url))) {
         return probe::run(url.0, &url.1, config.timeout);
     }
+    // Tests only: the sandbox's trial (see `handler::trial`).
+    config.trial = env.var(b"FORKHTTPD_SANDBOX_TEST").is_some();
     log::set_format(config.log_format);
     // DIR, opened first: a kernel without openat2 is found out before anything else.
     let mut absolute = [0; PATH_MAX];
@@ -98,6 +102,10 @@ unsafe fn origin_main(_argc: usize, argv: *mut *mut u8, envp: *mut *mut u8) -> i
             return fail(2, b"cannot read ", Some(dir), e);
         }
     }
+    // The sandbox: the socket bound, the ids taken, nothing more to open.
+    if let Some(status) = enter_sandbox(&config, site.as_ref()) {
+        return status;
+    }
     // Scripts learn the port the kernel chose for --port 0 (SERVER_PORT).
     if let Some(programs) = site.as_mut().and_then(|site| site.cgi.as_mut()) {
         programs.port = port;
@@ -106,6 +114,41 @@ unsafe fn origin_main(_argc: usize, argv: *mut *mut u8, envp: *mut *mut u8) -> i
     match stacks {
         Some(stacks) => stacks.run(|| fork::serve(listener, &config, site.as_ref(), &stacks)),
         None => prefork::run(listener, &config, site.as_ref()),
+    }
+}
+
+/// Installs the sandbox (see `process::sandbox`) unless told not to or `--cgi`, either said
+/// on stderr; the exit status if it cannot be installed.
+fn enter_sandbox(config: &Config, site: Option<&Site<'_>>) -> Option<i32> {
+    if config.no_sandbox {
+        return None;
+    }
+    if config.cgi.is_some() {
+        log::event(&mut |line| {
+            line.push(b"--cgi: no sandbox: a CGI program may need any syscall and any file (see README: Sandbox)");
+        });
+        return None;
+    }
+    let needs = if site.is_some() { need::DIR } else { 0 } | if config.list { need::LIST } else { 0 } | if config.workers > 0 { need::PREFORK } else { 0 };
+    match sandbox::install(needs, site.map(|site| site.root.as_fd())) {
+        Ok(installed) => {
+            if let Err(e) = installed.landlock {
+                log::event(&mut |line| {
+                    line.push(b"no Landlock: ");
+                    errno::write(line, e);
+                    line.push(b": the files are contained by openat2 alone (Landlock needs Linux 5.13 or later)");
+                });
+            }
+            None
+        }
+        Err(e) => {
+            let mut line = Buf::new();
+            line.push(b"forkhttpd: cannot install the sandbox: ");
+            e.write(&mut line);
+            line.push(b" (--no-sandbox runs without it)\n");
+            log::stderr(line.as_bytes());
+            Some(1)
+        }
     }
 }
 

@@ -7,6 +7,7 @@
 //! | `--cors`: a preflight (OPTIONS with `Access-Control-Request-Method`) | [`preflight`] |
 //! | `--auth`: no `Authorization` with the credentials | 401 |
 //! | `--status PATH`: GET or HEAD of exactly `PATH` | [`status`] (loopback clients only, others 404) |
+//! | tests only, `$FORKHTTPD_SANDBOX_TEST`: `/.sandbox-test/CALL` | [`trial`] |
 //! | without `DIR`: GET or HEAD | [`hello`] |
 //! | without `DIR`: OPTIONS; another method | 204 with `Allow`; 405 |
 //! | with `DIR`: `OPTIONS *`; a target that does not decode; a dotfile | 204; 400; 404 |
@@ -15,7 +16,7 @@
 //! | with `DIR`: OPTIONS; another method | 204 with `Allow`; 405 |
 
 use crate::config::Config;
-use crate::handler::{Answer, Exchange, Request, Site, cgi, file, health, hello, preflight, status};
+use crate::handler::{Answer, Exchange, Request, Site, cgi, file, health, hello, preflight, status, trial};
 use crate::http::request::{Message, Verdict};
 use crate::http::{HEAD_MAX, Status, basic, cors, target};
 
@@ -38,11 +39,16 @@ pub fn answer(x: &Exchange<'_>, verdict: &Verdict, head: &[u8], config: &Config,
         Some(credentials) if !basic::allows(head, credentials) => return x.reply(Status::Unauthorized),
         credentials => credentials.map(|c| c.split(|&b| b == b':').next().unwrap_or(c)),
     };
-    let answer = match (site, verdict.status) {
-        _ if config.status.is_some_and(|path| verdict.status == Status::Ok && is_target(head, path)) => status::answer(x, config),
-        (None, Status::Ok) => hello::answer(x),
-        (Some(site), _) => for_site(x, head, site, user),
-        (None, status) => x.reply(status),
+    let answer = if config.status.is_some_and(|path| verdict.status == Status::Ok && is_target(head, path)) {
+        status::answer(x, config)
+    } else if let Some(call) = trial_call(config, verdict, head) {
+        trial::answer(x, call, site)
+    } else {
+        match (site, verdict.status) {
+            (None, Status::Ok) => hello::answer(x),
+            (Some(site), _) => for_site(x, head, site, user),
+            (None, status) => x.reply(status),
+        }
     };
     Answer { user, ..answer }
 }
@@ -78,6 +84,12 @@ fn for_site(x: &Exchange<'_>, head: &[u8], site: &Site<'_>, user: Option<&[u8]>)
         b"OPTIONS" => x.reply(Status::NoContent),
         _ => x.reply(Status::MethodNotAllowed),
     }
+}
+
+/// Tests only: the call a `/.sandbox-test/CALL` target names, when the trial is on.
+fn trial_call<'h>(config: &Config, verdict: &Verdict, head: &'h [u8]) -> Option<&'h [u8]> {
+    let on = config.trial && verdict.status == Status::Ok;
+    on.then(|| Message::lex(head).ok()).flatten().and_then(|m| m.target.strip_prefix(trial::PREFIX))
 }
 
 /// The head's request target is exactly `target` (a judged head: it lexes).

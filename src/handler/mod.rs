@@ -6,6 +6,7 @@
 //! - [`hello`]: the article's `Hello, World!` (no `DIR`);
 //! - [`preflight`]: a CORS preflight (`--cors`);
 //! - [`status`]: `--status PATH`, the scoreboard, for loopback clients;
+//! - [`trial`]: tests only, the sandbox's trial (`$FORKHTTPD_SANDBOX_TEST`);
 //! - [`file`]: a file beneath `DIR`: conditionals, ranges, `.gz` twins, redirects;
 //! - [`listing`]: a directory's HTML listing (`--list`);
 //! - [`cgi`]: a program under `--cgi`'s prefix, run for the request.
@@ -23,6 +24,7 @@ pub mod hello;
 pub mod listing;
 pub mod preflight;
 pub mod status;
+pub mod trial;
 
 use crate::buf::Buf;
 use crate::fs;

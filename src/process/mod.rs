@@ -3,16 +3,18 @@
 //!
 //! - [`fork`]: the article's fork per connection, on a stack of the parent's own
 //!   ([`stacks`]), each child serving one connection (`conn::serve`);
-//! - [`prefork`]: Apache's prefork, `--workers N` processes forked at start-up, each
-//!   serving one connection after another (`conn::connection`).
+//! - [`prefork`]: Apache's prefork, `--workers N` workers kept ready, each serving one
+//!   connection after another (`conn::connection`), with the scoreboard.
 //!
 //! Both share: [`accept`] (`accept4` and its episodes), [`table`] (the pid table, the
 //! SIGCHLD reaper, the waits at the cap and at the stop), [`signals`] (the stop, SIGPIPE,
-//! SIGUSR1's installation), and [`user`] (`--user`, once the port is bound).
+//! SIGUSR1's installation), [`user`] (`--user`, once the port is bound), and
+//! [`sandbox`] (seccomp and Landlock, after that).
 
 pub mod accept;
 pub mod fork;
 pub mod prefork;
+pub mod sandbox;
 pub mod signals;
 pub mod stacks;
 pub mod table;
