@@ -97,6 +97,16 @@ impl Buf {
         }
     }
 
+    /// Appends what `read` writes at the start of the room it is given (at most `n`
+    /// bytes), and returns how many it says it wrote; nothing if it fails.
+    pub fn read_in<E>(&mut self, n: usize, read: impl FnOnce(&mut [u8]) -> Result<usize, E>) -> Result<usize, E> {
+        let room = self.bytes.get_mut(self.len..).unwrap_or(&mut []);
+        let n = n.min(room.len());
+        let got = read(room.get_mut(..n).unwrap_or(&mut []))?.min(n);
+        self.len += got;
+        Ok(got)
+    }
+
     /// Empties the buffer for the next piece.
     pub fn clear(&mut self) -> &mut Self {
         self.len = 0;
@@ -192,6 +202,38 @@ mod tests {
         assert!(b.as_bytes().ends_with(b"xa"));
         assert!(b.is_full() && b.is_cut());
         assert!(!b.clear().is_cut());
+    }
+
+    #[test]
+    fn pieces_of_every_length_arrive_whole() {
+        let source: Vec<u8> = (0..=255u8).cycle().take(100).collect();
+        for at in [0, 1, 7, 8, 9] {
+            for len in 0..=40 {
+                let mut b = Buf::new();
+                b.push(&source[..at]).push(&source[at..at + len]);
+                assert_eq!(b.as_bytes(), &source[..at + len], "{at} then {len}");
+            }
+        }
+        let mut b = Buf::new();
+        b.push(&[b'x'; CAPACITY - 1]).byte(b'y').byte(b'z');
+        assert!(b.is_cut() && b.as_bytes().ends_with(b"xy"));
+    }
+
+    #[test]
+    fn read_in_takes_what_was_read_and_what_fits() {
+        let mut b = Buf::new();
+        b.push(b"head:");
+        let got = b.read_in(10, |room| {
+            assert_eq!(room.len(), 10);
+            room[..4].copy_from_slice(b"body");
+            Ok::<_, ()>(4)
+        });
+        assert_eq!((got, b.as_bytes()), (Ok(4), &b"head:body"[..]));
+        assert_eq!(b.read_in(10, |_| Err(())), Err(()));
+        assert_eq!(b.as_bytes(), b"head:body");
+        b.clear().push(&[b'x'; CAPACITY - 3]);
+        assert_eq!(b.read_in(10, |room| Ok::<_, ()>(room.len())), Ok(3));
+        assert!(b.is_full() && !b.is_cut());
     }
 
     #[test]

@@ -6,7 +6,8 @@
 //! its bytes, whole or one range, unless the client's copy is still good (304), or those
 //! of a precompressed twin (`FILE.br`, `FILE.zst`, `FILE.gz`) the client takes. A path
 //! that is not there gets `--fallback`'s file, if there is one, with 200.
-//! Syscalls: `openat2`, `fstat`, `sendto` (the head), `sendfile` (the body), `close`;
+//! Syscalls: `openat2`, `fstat`, `pread64` (a small body, into the head's buffer) and
+//! `sendto` (head and body), or `sendto` (the head) and `sendfile` (a longer body); `close`;
 //! another `openat2` for `index.html`, for `--fallback`'s file, and for each twin the
 //! client takes, best first, until one is there.
 
@@ -245,11 +246,7 @@ fn send_file(x: &Exchange<'_>, file: &Opened, content_type: &[u8], coding: Optio
         response::field(&mut out, b"Content-Encoding").push(coding.name).push(b"\r\n");
     }
     out.push(VARY);
-    if let Some(answer) = x.send_head(&mut out, status, len) {
-        return answer;
-    }
-    let (bytes, cut) = fs::send(x.conn, &file.fd, start, len);
-    Answer { code: status.code(), bytes, cut, last: false, log: true, user: None }
+    x.send_file(&mut out, status, &file.fd, start, len)
 }
 
 /// On every response for a file, whichever representation it carries (or none, a 304):

@@ -15,7 +15,8 @@
 //! here ([`Exchange`]), with the operator's fields (`-H`) and CORS's; every error's body
 //! is the short `text/plain` one, or the operator's page for its status
 //! (`--error-page`). Syscalls of this module: `sendto` (a response head, or a whole
-//! `text/plain` response); for an error page `openat2`, `fstat`, `sendfile`, `close`.
+//! response); `pread64` (a small file's body, read into its head's buffer); for an error
+//! page `openat2`, `fstat`, `pread64` or `sendfile`, `close`.
 
 pub mod cgi;
 pub mod file;
@@ -176,11 +177,43 @@ impl Exchange<'_> {
         }
         let name = path.rsplit(|&b| b == b'/').next().unwrap_or(path);
         response::content(out, mime::content_type(name), page.size());
-        if let Some(answer) = self.send_head(out, status, page.size()) {
-            return Some(answer);
+        Some(self.send_file(out, status, &page.fd, 0, page.size()))
+    }
+
+    /// Ends and sends `out`, the head of a response whose body is `len` bytes of `file`
+    /// from `start`, then the body (none for HEAD). A body that fits in `out` after the
+    /// head (a small file: about 700 bytes) is read there (`pread64`) and leaves with the
+    /// head in one `send`, one pass through TCP; a longer one (or one that cannot be
+    /// read) follows the head (`MSG_MORE`) with `sendfile`. A file that shrank is sent as
+    /// far as it goes, and the connection ends (`Shrank`), never padded.
+    pub fn send_file(&self, out: &mut Buf, status: Status, file: &OwnedFd, start: u64, len: u64) -> Answer {
+        if let Err(cut) = self.end(out, 0) {
+            return Answer::sent(status, 0, Some(cut));
         }
-        let (bytes, cut) = fs::send(self.conn, &page.fd, 0, page.size());
-        Some(Answer { code: status.code(), bytes, cut, last: false, log: true, user: None })
+        if out.is_cut() {
+            return self.too_long();
+        }
+        let body = !self.head_only && len > 0;
+        if body && len <= out.room() as u64 {
+            if let Ok(got) = out.read_in(len as usize, |room| rustix::io::pread(file, room, start)) {
+                return match send_all(self.conn, out.as_bytes(), SendFlags::empty()) {
+                    Err(cut) => Answer::sent(status, 0, Some(cut)),
+                    Ok(()) => {
+                        let cut = ((got as u64) < len).then_some(Cut::Shrank);
+                        Answer { code: status.code(), bytes: got as u64, cut, last: false, log: true, user: None }
+                    }
+                };
+            }
+        }
+        let flags = if body { SendFlags::MORE } else { SendFlags::empty() };
+        if let Err(cut) = send_all(self.conn, out.as_bytes(), flags) {
+            return Answer::sent(status, 0, Some(cut));
+        }
+        if !body {
+            return Answer::sent(status, 0, None);
+        }
+        let (bytes, cut) = fs::send(self.conn, file, start, len);
+        Answer { code: status.code(), bytes, cut, last: false, log: true, user: None }
     }
 
     /// Makes room for `n` more bytes in `out`, the start of a head too long for one
