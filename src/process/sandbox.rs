@@ -84,6 +84,7 @@ pub const CALLS: &[(u32, u8, &str)] = &[
     (__NR_openat2, need::DIR, "openat2"),
     (__NR_fstat, need::DIR, "fstat"),
     (__NR_sendfile, need::DIR, "sendfile"),
+    (__NR_pread64, need::DIR, "pread64"),
     (__NR_getdents64, need::LIST, "getdents64"),
     (__NR_newfstatat, need::LIST, "newfstatat"),
     // A prefork worker's start.
@@ -93,7 +94,7 @@ pub const CALLS: &[(u32, u8, &str)] = &[
 
 /// The most instructions a filter has: prefork's with `--list`, every call, and the two
 /// argument checks.
-const MAX: usize = 38;
+const MAX: usize = 39;
 
 /// A seccomp filter: `len` instructions.
 #[derive(Clone, Copy)]
