@@ -25,8 +25,9 @@ fn main() {
     // (`.text.cold`): the kernel maps a file's pages 64 KiB at a time around a fault
     // (fault-around), and a child pays a page fault for each 64 KiB window of code it
     // enters. Kept out of the first window: start-up (the command line, `--probe`, the
-    // `main` of each binary), CGI, listings, prefork's parent. What stays is the child's
-    // path: the connection, Hello, files, HTTP, the log.
+    // `main` of each binary, the sandbox), CGI, listings, prefork's parent and scoreboard,
+    // the status page, health probes, preflights, Basic auth, the sandbox's trial. What
+    // stays is the child's path: the connection, Hello, files, HTTP, the log.
     const COLD: &[&str] = &[
         "origin_main",
         "_ZN9forkhttpd6config*",
@@ -42,6 +43,14 @@ fn main() {
         "_ZN9forkhttpd3net*",
         "_ZN9forkhttpd6shared*",
         "_ZN9forkhttpd4addr5parse*",
+        "_ZN9forkhttpd2fs8absolute*",
+        "_ZN9forkhttpd7process7sandbox*",
+        "_ZN9forkhttpd10scoreboard*",
+        "_ZN9forkhttpd7handler6status*",
+        "_ZN9forkhttpd7handler5trial*",
+        "_ZN9forkhttpd7handler6health*",
+        "_ZN9forkhttpd7handler9preflight*",
+        "_ZN9forkhttpd4http5basic*",
     ];
     let cold: String = COLD.iter().map(|name| format!(" *(.text.{name})")).collect();
     let text = format!(

@@ -79,6 +79,8 @@ pub struct Slot {
     since: AtomicU64,
     /// Requests this process has answered.
     requests: AtomicU64,
+    /// When its connection was accepted (`clock::monotonic`, µs).
+    accepted: AtomicU64,
     /// The client's address: the IPv6 (or v4-mapped) address, then the port and 1 for a
     /// known peer.
     client: [AtomicU64; 3],
@@ -179,6 +181,7 @@ pub fn connection(peer: Option<&SocketAddr>, now: Duration) {
         slot.client[1].store(ip as u64, SeqCst);
         slot.client[2].store(port, SeqCst);
         slot.line_len.store(0, SeqCst);
+        slot.accepted.store(now.as_micros() as u64, SeqCst);
         set_at(State::Reading, now);
     }
 }
@@ -209,12 +212,15 @@ pub fn enter_idle() {
     }
 }
 
-/// A prefork worker left `accept4` (with a connection): how many stay idle. It is no
-/// longer counted, nor idle on the board, before the parent can be woken to count
-/// (the rest of its slot follows with [`connection`]).
-pub fn leave_idle() -> i32 {
+/// A prefork worker left `accept4` with a connection accepted at `now`: how many stay
+/// idle. It is no longer counted, nor idle on the board, and its connection's age is
+/// there, before the parent can be woken to count (the rest of its slot follows with
+/// [`connection`]).
+pub fn leave_idle(now: Duration) -> i32 {
     match (board(), mine()) {
         (Some(board), Some(slot)) => {
+            slot.accepted.store(now.as_micros() as u64, SeqCst);
+            slot.since.store(now.as_micros() as u64, SeqCst);
             slot.state.store(State::Reading as u32, SeqCst);
             board.idle.fetch_sub(1, SeqCst) - 1
         }
@@ -255,10 +261,17 @@ pub fn ask_parent() -> bool {
     board().is_some_and(|board| !board.wake.swap(true, SeqCst))
 }
 
-/// The parent looks: the next worker short of spares wakes it again. True if a worker
-/// had asked since the last look.
-pub fn parent_looked() -> bool {
-    board().is_some_and(|board| board.wake.swap(false, SeqCst))
+/// A worker has asked the parent for spares since it last looked.
+pub fn parent_asked() -> bool {
+    board().is_some_and(|board| board.wake.load(SeqCst))
+}
+
+/// The parent has done what was asked: the next worker short of spares wakes it again.
+/// (Until then a worker taking the last spare place sends nothing: no signal a request.)
+pub fn parent_looked() {
+    if let Some(board) = board() {
+        board.wake.store(false, SeqCst);
+    }
 }
 
 /// The reaper reaped `pid`: its slot, if it had one, is free again (an idle worker's
@@ -282,6 +295,8 @@ pub struct Seen {
     pub state: State,
     /// Since when (monotonic).
     pub since: Duration,
+    /// When its connection was accepted (monotonic).
+    pub accepted: Duration,
     /// Requests it has answered.
     pub requests: u64,
     /// Its client, if it has one.
@@ -328,6 +343,7 @@ impl Board {
                 pid,
                 state: State::from_raw(slot.state.load(SeqCst)),
                 since: Duration::from_micros(slot.since.load(SeqCst)),
+                accepted: Duration::from_micros(slot.accepted.load(SeqCst)),
                 requests: slot.requests.load(SeqCst),
                 client,
                 asked: slot.asked.load(SeqCst),
@@ -364,7 +380,7 @@ mod tests {
         let t = Duration::from_millis;
         enter_idle();
         assert_eq!(board.idle(), 1);
-        assert_eq!(leave_idle(), 0);
+        assert_eq!(leave_idle(t(6)), 0);
         let peer: SocketAddr = "192.0.2.7:4242".parse().unwrap();
         connection(Some(&peer), t(6));
         request(b"GET /a-rather-long-path/that/does/not/fit/in/sixty-four/bytes/of/a/slot HTTP/1.1", t(7));
@@ -388,8 +404,9 @@ mod tests {
         assert!(retire(0));
         assert_eq!((board.idle(), board.seen().count()), (0, 0));
         assert!(ask_parent() && !ask_parent(), "one wake-up at a time");
-        assert!(parent_looked() && !parent_looked());
-        assert!(ask_parent());
+        assert!(parent_asked());
+        parent_looked();
+        assert!(!parent_asked() && ask_parent());
         let v6: SocketAddr = "[2001:db8::1]:80".parse().unwrap();
         assert!(claim(300));
         connection(Some(&v6), t(10));

@@ -42,10 +42,9 @@ fn in_flight(server: &Server) -> TcpStream {
     s
 }
 
-/// N workers start; one after another, connections take a worker each, and one that
-/// leaves fewer than N idle makes the parent fork one more (two, if the next comes before
-/// the spare waits in accept4): a few spares serve them all, no fork per connection,
-/// none exited.
+/// N workers start and serve connections one after another: each takes a worker for
+/// less than 10 ms, so the parent forks no spare for it; the same N serve them all, no
+/// fork per connection, none exited.
 #[test]
 fn n_workers_start_and_serve_every_connection() {
     let server = Server::start(&["--workers", "3"]);
@@ -55,11 +54,9 @@ fn n_workers_start_and_serve_every_connection() {
         assert_eq!(body, b"Hello, World!\n");
     }
     let served = served_by(&server.wait_log(30));
-    wait_for(Duration::from_secs(5), || workers(&server).len() >= 4);
-    let now = workers(&server);
-    assert!(now.len() <= 6, "{now:?}");
-    assert!(pids.iter().all(|pid| now.contains(pid)), "none exited: {pids:?} {now:?}");
-    assert!(served.iter().all(|pid| now.contains(pid)), "served by {served:?}, workers {now:?}");
+    std::thread::sleep(Duration::from_millis(100));
+    assert_eq!(workers(&server), pids, "the same processes");
+    assert!(served.iter().all(|pid| pids.contains(pid)), "served by {served:?}, workers {pids:?}");
     assert!(server.events().is_empty(), "{:?}", server.events());
 }
 
@@ -150,8 +147,8 @@ fn a_second_sigint_kills_the_workers() {
 }
 
 /// 10,000 connections in bursts of 500 through 4 workers kept ready: every one answered;
-/// the pool grows to meet the bursts (at most --max-children), and afterwards, 10 s idle,
-/// shrinks back to the same 4 processes; no zombie, the parent's descriptors as they were.
+/// whatever the pool grew to (at most --max-children), 10 s idle it is back to 4
+/// processes; no zombie, the parent's descriptors as they were.
 #[test]
 fn soak_10000_connections_through_4_workers() {
     let server = Server::start(&["-w", "4", "-q"]);
@@ -166,8 +163,9 @@ fn soak_10000_connections_through_4_workers() {
             assert_eq!(split(&read_to_close(c).expect("a clean close")).1, b"Hello, World!\n");
         }
     }
+    // Short connections: the pool grows only when they queue for more than 10 ms.
     let grown = workers(&server).len();
-    assert!(grown > 4 && grown <= 1024, "{grown} workers");
+    assert!(grown >= 4 && grown <= 1024, "{grown} workers");
     let left = Instant::now();
     wait_for(Duration::from_secs(20), || workers(&server).len() == 4);
     assert!(left.elapsed() < Duration::from_secs(15), "back to 4 after {:?}", left.elapsed());

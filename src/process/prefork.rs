@@ -7,8 +7,10 @@
 //! N is how many workers stay **ready**: idle in `accept4`, or forked and about to be.
 //! Each worker has a slot on the scoreboard (`crate::scoreboard`) and counts itself in
 //! and out of the idle ones around `accept4`; the one that leaves fewer than N idle wakes
-//! the parent (`kill(parent, SIGURG)`, once until the parent has looked), which forks
-//! the difference at once, up to `--max-children` processes in all. A signal, not a
+//! the parent (`kill(parent, SIGURG)`, once until the parent has done what it asks),
+//! which forks the difference at once, up to `--max-children` processes in all. A worker
+//! answering a connection younger than YOUNG counts as ready (a connection per request
+//! frees it at once); the parent then looks again every YOUNG while short. A signal, not a
 //! futex: the parent already sleeps in `rt_sigtimedwait` for SIGCHLD and the stop, so one
 //! more signal in its set wakes it with nothing new, and the worker pays one `kill` only
 //! when it takes the last spare place; SIGURG, because its default action is to be
@@ -66,6 +68,12 @@ const IDLE_LIFE: Duration = Duration::from_secs(10);
 /// next oldest.
 const ROUND: Duration = Duration::from_millis(20);
 
+/// A connection younger than this, being answered, counts as about to free its worker:
+/// under a connection-per-request load the pool does not grow (its workers serve one
+/// short connection after another, without a context switch a request); kept-alive,
+/// slow or long ones make it grow.
+const YOUNG: Duration = Duration::from_millis(10);
+
 /// Keeps `--workers` workers ready until SIGTERM or SIGINT; returns the exit status.
 pub fn run(listener: OwnedFd, config: &Config, site: Option<&Site>) -> i32 {
     // Forks are few here (start-up, growth, replacements): the table and this loop stay
@@ -92,17 +100,22 @@ pub fn run(listener: OwnedFd, config: &Config, site: Option<&Site>) -> i32 {
         if now.as_secs() != second {
             (second, forked) = (now.as_secs(), 0);
         }
-        // Looked at from here: a worker that takes a spare place after the count wakes
-        // the parent again.
-        let asked = scoreboard::parent_looked();
+        let asked = scoreboard::parent_asked();
         let live = table::live();
-        let (ready, idle) = ready(board, live);
+        let (ready, idle) = ready(board, live, now);
         let missing = n.saturating_sub(ready).min(cap.saturating_sub(live));
         // Growth, on a worker's call: at once. Replacements: within the second's budget.
         let more = if asked { missing } else { missing.min(n.saturating_sub(forked.max(0) as usize)) };
         let mut short = missing > more;
         if short {
             dying.begins(None, SHORT);
+        }
+        // Asked, and done with it (or nothing to do): the next shortage wakes the parent
+        // again. Short only of workers busy with young connections: the request stays, and
+        // the parent looks again in YOUNG, without a signal a request meanwhile.
+        let waiting = asked && idle < n;
+        if asked && (more > 0 || !waiting) {
+            scoreboard::parent_looked();
         }
         for _ in 0..more {
             forked += isize::from(!asked);
@@ -132,6 +145,7 @@ pub fn run(listener: OwnedFd, config: &Config, site: Option<&Site>) -> i32 {
         }
         let timeout = match () {
             _ if full => Some(ROUND),
+            _ if waiting && more == 0 => Some(YOUNG),
             // Short: till the next second's budget.
             _ if short => Some(Duration::new(0, 1_000_000_000 - now.subsec_nanos())),
             // In an episode: it is over once all the workers have lived a second.
@@ -155,19 +169,22 @@ pub fn run(listener: OwnedFd, config: &Config, site: Option<&Site>) -> i32 {
     table::finish(Duration::from_secs(config.grace.into()), "workers", config.keep_alive > 0, config.cgi.is_some())
 }
 
-/// Workers ready (idle, or forked and not serving yet: in the table, not yet on the
-/// board, or starting there) and idle, as the board says now.
-fn ready(board: &Board, live: usize) -> (usize, usize) {
-    let (mut claimed, mut idle, mut starting) = (0, 0, 0);
+/// Workers ready, and idle, as the board says `now`. Ready: idle; forked and not serving
+/// yet (in the table, not yet on the board, or starting there); or answering a
+/// connection accepted less than YOUNG ago, which will let it go at once (a connection
+/// per request). Not ready: a kept-alive connection, a slow head, a long response.
+fn ready(board: &Board, live: usize, now: Duration) -> (usize, usize) {
+    let (mut claimed, mut idle, mut soon) = (0, 0, 0);
     for seen in board.seen() {
         claimed += 1;
         match seen.state {
             State::Idle => idle += 1,
-            State::Starting => starting += 1,
+            State::Starting => soon += 1,
+            State::Reading | State::Writing if now.saturating_sub(seen.accepted) < YOUNG => soon += 1,
             _ => {}
         }
     }
-    (idle + starting + live.saturating_sub(claimed), idle)
+    (idle + soon + live.saturating_sub(claimed), idle)
 }
 
 /// A client waits in the listening socket's backlog (a `poll` that does not wait).
@@ -225,7 +242,7 @@ fn work(listener: &OwnedFd, pid: u32, parent: Pid, config: &Config, site: Option
             Ok((conn, peer, accepted)) => {
                 idle = false;
                 // The last spare place taken: the parent forks more.
-                if scoreboard::leave_idle() < spares && scoreboard::ask_parent() {
+                if scoreboard::leave_idle(accepted.monotonic) < spares && scoreboard::ask_parent() {
                     let _ = kill_process(parent, Signal::URG);
                 }
                 if let Some(peer) = peer.filter(|_| config.max_per_client > 0) {
