@@ -33,16 +33,16 @@ run: build
 test: build test-tools test-browser
 	$(CARGO) test
 
-# Stripped size: what a `FROM scratch` image carries. Fails above SIZE_LIMIT (90 KiB: the
+# Stripped size: what a `FROM scratch` image carries. Fails above SIZE_LIMIT (106 KiB: the
 # size rounded up to KiB, and some room), so CI notices a change that outgrows it. The
-# goal is 64 KiB (README: Size), which this is over.
-SIZE_LIMIT ?= 92160
+# goal is 64 KiB (docs/size.md), which this is over.
+SIZE_LIMIT ?= 108544
 size: build
 	@strip -o target/forkhttpd.stripped $(BIN)
 	@echo "$(BIN): $$(stat -c %s $(BIN)) bytes, $$(stat -c %s target/forkhttpd.stripped) bytes stripped (limit $(SIZE_LIMIT))"
 	@size -A target/forkhttpd.stripped | awk '$$1 ~ /^\./ && $$2 > 0 { printf "  %-14s %6d\n", $$1, $$2 }'
 	@stripped=$$(stat -c %s target/forkhttpd.stripped); [ $$stripped -le $(SIZE_LIMIT) ] || \
-		{ echo "make size: $$stripped bytes stripped, over SIZE_LIMIT=$(SIZE_LIMIT): see 'Size' in README.md" >&2; exit 1; }
+		{ echo "make size: $$stripped bytes stripped, over SIZE_LIMIT=$(SIZE_LIMIT): see docs/size.md" >&2; exit 1; }
 
 # forkhttpd against a C fork server (bench/forkserver.c), busybox httpd, lighttpd and nginx,
 # wrk on one core and the server on the other, on loopback; installs what it needs with

@@ -1,5 +1,5 @@
 //! The syscalls are part of the interface: real strace output must match the sequences
-//! documented in README.md, which this test reads from there.
+//! documented in docs/syscalls.md, which this test reads from there.
 
 mod common;
 use common::{ACCEPT4, Signal, TempDir, Traced, children, documented, kill, names, split, take_reaper_runs, wait_for, wait_in_syscall};
@@ -27,13 +27,13 @@ fn hello_traces(extra: &[&str], child_block: &str) {
     let (parent, child) = (&parent, &child);
 
     // The child, whole.
-    assert_eq!(names(child), names(&documented("README.md", child_block)), "child trace:\n{child}");
+    assert_eq!(names(child), names(&documented("docs/syscalls.md", child_block)), "child trace:\n{child}");
 
     // The parent: start-up up to the first accept4, one request, the stop.
     let (parent_rest, reaper_runs) = take_reaper_runs(parent);
-    let start_up = documented("README.md", "start-up");
+    let start_up = documented("docs/syscalls.md", "start-up");
     // SIGUSR1 is installed either way: with keep-alive to make room, without to be ignored.
-    let whole = [start_up.clone(), documented("README.md", "request"), documented("README.md", "stop")].concat();
+    let whole = [start_up.clone(), documented("docs/syscalls.md", "request"), documented("docs/syscalls.md", "stop")].concat();
     let (doc_rest, doc_runs) = take_reaper_runs(&whole);
     let startup = names(&start_up);
     assert_eq!(names(parent_rest.as_str())[..startup.len()], startup[..], "start-up:\n{parent}");
@@ -61,14 +61,14 @@ fn serving_a_file_matches_the_readme() {
     assert_eq!(body, b"alpha\n");
     traced.server.wait_log(1);
     let (parent, child) = stop(traced);
-    assert_eq!(names(&child), names(&documented("README.md", "file-child")), "child trace:\n{child}");
-    let startup = names(&documented("README.md", "dir-start-up"));
+    assert_eq!(names(&child), names(&documented("docs/syscalls.md", "file-child")), "child trace:\n{child}");
+    let startup = names(&documented("docs/syscalls.md", "dir-start-up"));
     assert_eq!(names(&parent)[..startup.len()], startup[..], "start-up:\n{parent}");
     assert!(parent.contains("resolve=0") && child.contains("resolve=RESOLVE_NO_MAGICLINKS|RESOLVE_BENEATH"), "{parent}\n{child}");
 }
 
 /// The operator's fields and CORS's `*` are built into the head the file's answer sends
-/// anyway: the child's syscalls are the README's, none more.
+/// anyway: the child's syscalls are docs/syscalls.md's, none more.
 #[test]
 fn the_operators_fields_cost_no_syscall() {
     let dir = TempDir::new("strace-fields");
@@ -85,7 +85,7 @@ fn the_operators_fields_cost_no_syscall() {
     assert!(head.contains("\r\nX-Content-Type-Options: nosniff\r\n") && head.contains("\r\nAccess-Control-Allow-Origin: *"), "{head}");
     traced.server.wait_log(1);
     let (_, child) = stop(traced);
-    assert_eq!(names(&child), names(&documented("README.md", "file-child")), "child trace:\n{child}");
+    assert_eq!(names(&child), names(&documented("docs/syscalls.md", "file-child")), "child trace:\n{child}");
 }
 
 /// Stops a traced forkhttpd that served one connection (SIGTERM, exit status 0) and
@@ -124,7 +124,7 @@ fn further_requests_cost_three_syscalls() {
     }
     drop((s, r));
     let (_, child) = stop(traced);
-    assert_eq!(names(&child), names(&documented("README.md", "child-kept")), "child trace:\n{child}");
+    assert_eq!(names(&child), names(&documented("docs/syscalls.md", "child-kept")), "child trace:\n{child}");
 }
 
 /// Prefork: the parent's start, a killed worker replaced, the stop; a worker's whole life.
@@ -167,14 +167,14 @@ fn workers_match_the_readme() {
     // The stop's SIGUSR1 may find it in accept4: its handler's getpid (is this the
     // parent?) and rt_sigreturn are no calls of the loop's.
     let calls: Vec<String> = names(worker).into_iter().filter(|n| n != "rt_sigreturn" && n != "getpid").collect();
-    assert_eq!(calls, names(&documented("README.md", "worker")), "worker trace:\n{worker}");
+    assert_eq!(calls, names(&documented("docs/syscalls.md", "worker")), "worker trace:\n{worker}");
 
     // The parent: start-up (without fork mode's own stack and getpid), then as documented
     // up to the grace period's rt_sigprocmask; then reaping, and waiting for a worker that
     // had not exited yet.
     let fork_mode_only = ["mmap", "mprotect", "madvise", "getpid"];
-    let startup: Vec<String> = names(&documented("README.md", "start-up")).into_iter().filter(|n| !fork_mode_only.contains(&n.as_str())).collect();
-    let doc = documented("README.md", "workers-parent");
+    let startup: Vec<String> = names(&documented("docs/syscalls.md", "start-up")).into_iter().filter(|n| !fork_mode_only.contains(&n.as_str())).collect();
+    let doc = documented("docs/syscalls.md", "workers-parent");
     let doc = names(&doc.lines().filter(|l| !(l.starts_with("rt_sigtimedwait(") && l.contains("= -1 EAGAIN"))).collect::<Vec<_>>().join("\n"));
     let fixed = doc.iter().rposition(|n| n == "rt_sigprocmask").unwrap() + 1;
     // The scoreboard's mapping is prefork's own, first after the exec. The parent's timed
