@@ -6,7 +6,7 @@
 //!   (`SCRIPT_FILENAME`, `PATH_TRANSLATED`) need the working directory once, at start-up.
 #![allow(unsafe_code)] // unsafe: raw syscalls.
 
-use crate::arch::syscall3;
+use crate::arch::syscall4;
 use linux_raw_sys::general::{__NR_close_range, __NR_getcwd};
 use rustix::io::Errno;
 
@@ -19,13 +19,13 @@ fn result(ret: isize) -> Result<usize, Errno> {
 pub fn close_from(first: u32) -> Result<(), Errno> {
     // SAFETY: closing descriptors touches no memory; the caller owns every descriptor
     // from `first` up (it is about to become another program).
-    result(unsafe { syscall3(__NR_close_range, first as usize, u32::MAX as usize, 0) }).map(drop)
+    result(unsafe { syscall4(__NR_close_range, first as usize, u32::MAX as usize, 0, 0) }).map(drop)
 }
 
 /// `getcwd`: the working directory's path, in `buf`, without its NUL.
 pub fn getcwd(buf: &mut [u8]) -> Result<&[u8], Errno> {
     // SAFETY: the kernel writes at most `buf.len()` bytes into `buf`.
-    let len = result(unsafe { syscall3(__NR_getcwd, buf.as_mut_ptr() as usize, buf.len(), 0) })?;
+    let len = result(unsafe { syscall4(__NR_getcwd, buf.as_mut_ptr() as usize, buf.len(), 0, 0) })?;
     // The length counts the NUL.
     buf.get(..len.saturating_sub(1)).ok_or(Errno::RANGE)
 }

@@ -16,7 +16,7 @@
 #![allow(unsafe_code)] // unsafe: raw syscalls rustix has no safe wrapper for.
 
 use super::{Answer, Exchange, Site, send_all};
-use crate::arch::syscall3;
+use crate::arch::syscall4;
 use crate::buf::Buf;
 use crate::http::{Status, response};
 use linux_raw_sys::general::{__NR_execve, __NR_ptrace};
@@ -35,11 +35,11 @@ pub fn answer(x: &Exchange<'_>, call: &[u8], site: Option<&Site<'_>>) -> Answer 
             let argv = [core::ptr::null::<u8>()];
             // SAFETY: a NUL-terminated path and empty argument and environment arrays;
             // the program does not exist (without a sandbox: ENOENT, nothing runs).
-            raw(unsafe { syscall3(__NR_execve, c"/nonexistent-forkhttpd-trial".as_ptr() as usize, argv.as_ptr() as usize, argv.as_ptr() as usize) })
+            raw(unsafe { syscall4(__NR_execve, c"/nonexistent-forkhttpd-trial".as_ptr() as usize, argv.as_ptr() as usize, argv.as_ptr() as usize, 0) })
         }
         b"socket" => rustix::net::socket(rustix::net::AddressFamily::INET, rustix::net::SocketType::STREAM, None).map(drop),
         // SAFETY: PTRACE_TRACEME (0) reads and writes no memory.
-        b"ptrace" => raw(unsafe { syscall3(__NR_ptrace, 0, 0, 0) }),
+        b"ptrace" => raw(unsafe { syscall4(__NR_ptrace, 0, 0, 0, 0) }),
         b"open-passwd" => openat2(rustix::fs::CWD, c"/etc/passwd", OFlags::RDONLY, Mode::empty(), ResolveFlags::empty()).map(drop),
         _ => match (call.strip_prefix(b"escape/"), site) {
             (Some(path), Some(site)) => {

@@ -26,7 +26,7 @@
 //! the ruleset), `landlock_add_rule`, `landlock_restrict_self`, `close`, `seccomp`.
 #![allow(unsafe_code)] // unsafe: raw syscalls, and the structures they read.
 
-use crate::arch::syscall3;
+use crate::arch::syscall4;
 use crate::errno::Error;
 use linux_raw_sys::general::*;
 use linux_raw_sys::prctl::PR_SET_PDEATHSIG;
@@ -229,7 +229,7 @@ pub fn install(needs: u8, root: Option<BorrowedFd<'_>>) -> Result<Installed, Err
     let program = sock_fprog { len: code.len() as u16, filter: code.as_ptr().cast_mut() };
     // SAFETY: the kernel reads `program` and the `code` it points to, both alive for the
     // call, and copies them; a filter changes no memory the program uses.
-    let r = unsafe { syscall3(__NR_seccomp, SECCOMP_SET_MODE_FILTER as usize, 0, (&raw const program) as usize) };
+    let r = unsafe { syscall4(__NR_seccomp, SECCOMP_SET_MODE_FILTER as usize, 0, (&raw const program) as usize, 0) };
     result(r).map_err(Error::of("seccomp"))?;
     Ok(Installed { landlock })
 }
@@ -238,7 +238,7 @@ pub fn install(needs: u8, root: Option<BorrowedFd<'_>>) -> Result<Installed, Err
 /// built without it or not enabled).
 fn landlock_abi() -> Result<u32, Errno> {
     // SAFETY: with a null attribute and the VERSION flag, the kernel reads nothing.
-    let r = unsafe { syscall3(__NR_landlock_create_ruleset, 0, 0, LANDLOCK_CREATE_RULESET_VERSION as usize) };
+    let r = unsafe { syscall4(__NR_landlock_create_ruleset, 0, 0, LANDLOCK_CREATE_RULESET_VERSION as usize, 0) };
     result(r).map(|v| v as u32)
 }
 
@@ -260,17 +260,17 @@ fn restrict_files(abi: u32, root: Option<BorrowedFd<'_>>) -> Result<(), Error> {
         _ => 24,
     };
     // SAFETY: the kernel reads `size` bytes of `attr`, which has 24.
-    let ruleset = result(unsafe { syscall3(__NR_landlock_create_ruleset, (&raw const attr) as usize, size, 0) }).map_err(Error::of("landlock_create_ruleset"))?;
+    let ruleset = result(unsafe { syscall4(__NR_landlock_create_ruleset, (&raw const attr) as usize, size, 0, 0) }).map_err(Error::of("landlock_create_ruleset"))?;
     // SAFETY: a new descriptor the kernel just returned, owned by nothing else.
     let ruleset = unsafe { rustix::fd::OwnedFd::from_raw_fd(ruleset as i32) };
     if let Some(root) = root {
         let rule = landlock_path_beneath_attr { allowed_access: u64::from(LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR), parent_fd: root.as_raw_fd() };
         // SAFETY: the kernel reads the rule, alive for the call.
-        let r = unsafe { crate::arch::syscall4(__NR_landlock_add_rule, ruleset.as_raw_fd() as usize, 1, (&raw const rule) as usize, 0) };
+        let r = unsafe { syscall4(__NR_landlock_add_rule, ruleset.as_raw_fd() as usize, 1, (&raw const rule) as usize, 0) };
         result(r).map_err(Error::of("landlock_add_rule"))?;
     }
     // SAFETY: restricting this process changes no memory.
-    let r = unsafe { syscall3(__NR_landlock_restrict_self, ruleset.as_raw_fd() as usize, 0, 0) };
+    let r = unsafe { syscall4(__NR_landlock_restrict_self, ruleset.as_raw_fd() as usize, 0, 0, 0) };
     result(r).map_err(Error::of("landlock_restrict_self"))?;
     Ok(())
 }
