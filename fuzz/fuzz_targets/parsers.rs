@@ -4,9 +4,8 @@
 #![no_main]
 
 use forkhttpd::buf::Buf;
-use forkhttpd::files::mime;
 use forkhttpd::http::range::{self, Range};
-use forkhttpd::http::{HEAD_MAX, cgi, date, etag, target};
+use forkhttpd::http::{HEAD_MAX, date, etag, header_block, mime, target};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -28,7 +27,7 @@ fuzz_target!(|data: &[u8]| {
         assert!(etag::matches(data, tag, true), "a strong match that is not a weak one");
     }
     assert!(mime::content_type(data).contains(&b'/'));
-    if let cgi::Output::Complete(header) = cgi::parse(data) {
+    if let header_block::Output::Complete(header) = header_block::parse(data) {
         assert!((200..=599).contains(&header.status), "status {}", header.status);
         assert!(header.len <= data.len(), "the block ends inside what was read");
     }

@@ -10,7 +10,7 @@
 //! `rt_sigprocmask`, `rt_sigsuspend`, `rt_sigtimedwait`, `ppoll` in the waits; `kill`.
 #![allow(unsafe_code)] // unsafe: signal masks and waits, and the table reached from the handler.
 
-use super::signals::{self, Flags};
+use super::signals;
 use crate::clock;
 use crate::config::PROCESSES_MAX;
 use crate::errno;
@@ -30,7 +30,7 @@ use rustix::time::Timespec;
 /// no news; `SA_RESTART`: `accept4` goes on after it.
 #[cfg(feature = "start")]
 pub fn install_reaper() {
-    signals::set(Signal::CHILD, Some(on_child), Flags::RESTART | Flags::NOCLDSTOP);
+    signals::set(Signal::CHILD, Some(on_child), signals::Flags::RESTART | signals::Flags::NOCLDSTOP);
 }
 
 #[cfg(feature = "start")]
