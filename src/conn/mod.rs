@@ -103,13 +103,12 @@ pub fn connection(conn: &OwnedFd, peer: Option<&SocketAddr>, pid: u32, config: &
             site,
         };
         let head = buf.as_bytes();
-        let started = deadline.saturating_sub(timeout);
         if board {
-            scoreboard::request(request::request_line(head), started);
+            scoreboard::request(request::request_line(head), began);
         }
         let answer = dispatch::answer(&x, &verdict, head, config, site);
         if !config.quiet && answer.log {
-            access(&x, head, &answer, pid, config.log_format, started);
+            access(&x, head, &answer, pid, config.log_format, began);
         }
         if !keep || answer.cut.is_some() || answer.last {
             if verdict.may_leave_unread(received) {

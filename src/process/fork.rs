@@ -11,6 +11,7 @@
 //! that many already gets 503 from the parent.
 #![allow(unsafe_code)] // unsafe: a child takes its copies of the descriptors by number.
 
+use super::ROUND;
 use super::accept::{accept, pause, refuse};
 use super::signals;
 use super::stacks::{Never, Stacks};
@@ -21,7 +22,6 @@ use crate::handler::Site;
 use crate::log::Episode;
 use core::time::Duration;
 use rustix::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
-
 use rustix::process::getpid;
 
 /// Serves until SIGTERM or SIGINT, then lets the children finish; returns the exit
@@ -92,10 +92,6 @@ pub fn serve(listener: OwnedFd, config: &Config, site: Option<&Site<'_>>, stacks
     drop(listener);
     table::finish(Duration::from_secs(config.grace.into()), "requests in flight", config.keep_alive > 0, config.cgi.is_some())
 }
-
-/// At the cap, how long the parent gives an asked child to make room before it asks the
-/// next oldest (a child in the middle of a response makes room only when it is done).
-const ROUND: Duration = Duration::from_millis(20);
 
 /// `--max-per-client`'s refusals are one episode until a second passes without one.
 const CROWDED_QUIET: Duration = Duration::from_secs(1);

@@ -19,3 +19,10 @@ pub mod signals;
 pub mod stacks;
 pub mod table;
 pub mod user;
+
+use core::time::Duration;
+
+/// At the cap, in both models, how long the parent gives an asked child or worker to make
+/// room before it asks the next oldest (one in the middle of a response makes room only
+/// when it is done).
+const ROUND: Duration = Duration::from_millis(20);

@@ -39,6 +39,7 @@
 //! handlers.
 #![allow(unsafe_code)] // unsafe: fork.
 
+use super::ROUND;
 use super::accept::{accept, refuse};
 use super::signals::{self, Signal};
 use super::table::{self, Table};
@@ -63,10 +64,6 @@ const SHORT: &str = "short of --workers: forking at most that many a second";
 
 /// How long a worker waits in `accept4` before it asks itself whether it is one too many.
 const IDLE_LIFE: Duration = Duration::from_secs(10);
-
-/// At the cap, how long the parent gives an asked worker to make room before it asks the
-/// next oldest.
-const ROUND: Duration = Duration::from_millis(20);
 
 /// A connection younger than this, being answered, counts as about to free its worker:
 /// under a connection-per-request load the pool does not grow (its workers serve one
