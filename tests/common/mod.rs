@@ -442,15 +442,19 @@ pub fn under_nproc(name: &str, n: usize) -> (TempDir, Command) {
     (dir, cmd)
 }
 
-/// A Chromium binary on PATH, or why there is none (`make test` installs it as root).
-pub fn chromium() -> Result<String, String> {
+/// A Chromium binary on PATH; without one, `test` says on stderr that it is skipped and
+/// why (straight to stderr, past the harness's capture: the skip must be seen), and gets
+/// `None`. `make test` installs Chromium as root.
+pub fn chromium(test: &str) -> Option<String> {
     let names = ["chromium", "chromium-browser", "google-chrome"];
     for name in names {
         if Command::new(name).arg("--version").output().is_ok_and(|o| o.status.success()) {
-            return Ok(name.to_string());
+            return Some(name.to_string());
         }
     }
-    Err(format!("none of {} on PATH (`make test` installs chromium as root with apt-get)", names.join(", ")))
+    let why = format!("none of {} on PATH (`make test` installs chromium as root with apt-get)", names.join(", "));
+    let _ = writeln!(std::io::stderr(), "{test}: skipped: no headless Chromium: {why}");
+    None
 }
 
 /// `browser` without a window, with a profile of its own in `profile`.
