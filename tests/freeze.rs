@@ -6,7 +6,7 @@
 
 mod common;
 use common::{Server, children, read_to_close, split, unshare, bin, wait_for};
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufReader, Read, Write};
 use std::net::TcpStream;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -28,19 +28,7 @@ fn kept_alive(server: &Server) -> (TcpStream, BufReader<TcpStream>) {
 
 /// Reads one response (head and `Content-Length` body); its status line.
 fn response(r: &mut BufReader<TcpStream>) -> String {
-    let mut head = String::new();
-    loop {
-        let mut line = String::new();
-        assert!(r.read_line(&mut line).unwrap() > 0, "closed before a response: {head:?}");
-        if line == "\r\n" {
-            break;
-        }
-        head.push_str(&line);
-    }
-    let len: usize = head.lines().find_map(|l| l.strip_prefix("Content-Length: ")).map_or(0, |n| n.parse().unwrap());
-    let mut body = vec![0; len];
-    r.read_exact(&mut body).unwrap();
-    head.lines().next().unwrap().to_string()
+    common::response(r).0.lines().next().unwrap().to_string()
 }
 
 /// A new client's whole GET, and how long it took.

@@ -2,32 +2,10 @@
 //! pipelining, the idle limit, the request limit, HTTP/1.0, and room at --max-children.
 
 mod common;
-use common::{Server, Signal, TempDir, children, wait_for};
+use common::{Server, Signal, TempDir, children, response, wait_for};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
-
-/// Reads one response by its Content-Length: (head, body).
-fn response(r: &mut BufReader<TcpStream>) -> (String, Vec<u8>) {
-    let mut head = String::new();
-    loop {
-        let mut line = String::new();
-        assert!(r.read_line(&mut line).unwrap() > 0, "the connection ended before a response; head so far: {head:?}");
-        if line == "\r\n" {
-            break;
-        }
-        head.push_str(&line);
-    }
-    let len: usize = head
-        .lines()
-        .find_map(|l| l.strip_prefix("Content-Length: "))
-        .unwrap_or_else(|| panic!("no Content-Length: {head}"))
-        .parse()
-        .unwrap();
-    let mut body = vec![0; len];
-    r.read_exact(&mut body).unwrap();
-    (head, body)
-}
 
 /// The connection has ended: a read returns 0 (a FIN, not an RST).
 fn ends(r: &mut BufReader<TcpStream>) {

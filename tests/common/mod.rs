@@ -442,6 +442,28 @@ pub fn under_nproc(name: &str, n: usize) -> (TempDir, Command) {
     (dir, cmd)
 }
 
+/// Reads one response by its Content-Length: (head, body).
+pub fn response(r: &mut BufReader<TcpStream>) -> (String, Vec<u8>) {
+    let mut head = String::new();
+    loop {
+        let mut line = String::new();
+        assert!(r.read_line(&mut line).unwrap() > 0, "the connection ended before a response; head so far: {head:?}");
+        if line == "\r\n" {
+            break;
+        }
+        head.push_str(&line);
+    }
+    let len: usize = head
+        .lines()
+        .find_map(|l| l.strip_prefix("Content-Length: "))
+        .unwrap_or_else(|| panic!("no Content-Length: {head}"))
+        .parse()
+        .unwrap();
+    let mut body = vec![0; len];
+    r.read_exact(&mut body).unwrap();
+    (head, body)
+}
+
 /// A Chromium binary on PATH; without one, `test` says on stderr that it is skipped and
 /// why (straight to stderr, past the harness's capture: the skip must be seen), and gets
 /// `None`. `make test` installs Chromium as root.
