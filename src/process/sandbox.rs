@@ -31,7 +31,8 @@ use crate::errno::Error;
 use linux_raw_sys::general::*;
 use linux_raw_sys::prctl::PR_SET_PDEATHSIG;
 use linux_raw_sys::landlock::{
-    LANDLOCK_ACCESS_FS_READ_DIR, LANDLOCK_ACCESS_FS_READ_FILE, LANDLOCK_ACCESS_NET_BIND_TCP, LANDLOCK_ACCESS_NET_CONNECT_TCP,
+    LANDLOCK_ACCESS_FS_EXECUTE, LANDLOCK_ACCESS_FS_IOCTL_DEV, LANDLOCK_ACCESS_FS_MAKE_SYM, LANDLOCK_ACCESS_FS_READ_DIR, LANDLOCK_ACCESS_FS_READ_FILE,
+    LANDLOCK_ACCESS_FS_REFER, LANDLOCK_ACCESS_FS_TRUNCATE, LANDLOCK_ACCESS_NET_BIND_TCP, LANDLOCK_ACCESS_NET_CONNECT_TCP,
     LANDLOCK_CREATE_RULESET_VERSION, LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET, LANDLOCK_SCOPE_SIGNAL, landlock_path_beneath_attr,
     landlock_ruleset_attr,
 };
@@ -246,10 +247,15 @@ fn landlock_abi() -> Result<u32, Errno> {
 /// reading files and directories beneath `root`; from ABI 4 TCP `bind` and `connect`,
 /// from ABI 6 signals to processes outside, are refused too.
 fn restrict_files(abi: u32, root: Option<BorrowedFd<'_>>) -> Result<(), Error> {
-    // Access rights by ABI: 1 has 13, 2 adds REFER, 3 TRUNCATE, 5 IOCTL_DEV.
-    let fs = (1u64 << 13) - 1 | u64::from(abi >= 2) << 13 | u64::from(abi >= 3) << 14 | u64::from(abi >= 5) << 15;
+    // Access rights by ABI: 1 has EXECUTE to MAKE_SYM (13 bits), 2 adds REFER, 3
+    // TRUNCATE, 5 IOCTL_DEV.
+    let since = |first: u32, right: u32| if abi >= first { right } else { 0 };
+    let fs = ((LANDLOCK_ACCESS_FS_MAKE_SYM << 1) - LANDLOCK_ACCESS_FS_EXECUTE)
+        | since(2, LANDLOCK_ACCESS_FS_REFER)
+        | since(3, LANDLOCK_ACCESS_FS_TRUNCATE)
+        | since(5, LANDLOCK_ACCESS_FS_IOCTL_DEV);
     let attr = landlock_ruleset_attr {
-        handled_access_fs: fs,
+        handled_access_fs: u64::from(fs),
         handled_access_net: if abi >= 4 { u64::from(LANDLOCK_ACCESS_NET_BIND_TCP | LANDLOCK_ACCESS_NET_CONNECT_TCP) } else { 0 },
         scoped: if abi >= 6 { u64::from(LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET | LANDLOCK_SCOPE_SIGNAL) } else { 0 },
     };
