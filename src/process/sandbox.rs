@@ -34,13 +34,13 @@ use linux_raw_sys::landlock::{
     LANDLOCK_ACCESS_FS_EXECUTE, LANDLOCK_ACCESS_FS_IOCTL_DEV, LANDLOCK_ACCESS_FS_MAKE_SYM, LANDLOCK_ACCESS_FS_READ_DIR, LANDLOCK_ACCESS_FS_READ_FILE,
     LANDLOCK_ACCESS_FS_REFER, LANDLOCK_ACCESS_FS_TRUNCATE, LANDLOCK_ACCESS_NET_BIND_TCP, LANDLOCK_ACCESS_NET_CONNECT_TCP,
     LANDLOCK_CREATE_RULESET_VERSION, LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET, LANDLOCK_SCOPE_SIGNAL, landlock_path_beneath_attr,
-    landlock_ruleset_attr,
+    landlock_rule_type, landlock_ruleset_attr,
 };
 use linux_raw_sys::ptrace::{
     AUDIT_ARCH_X86_64, BPF_ABS, BPF_JA, BPF_JEQ, BPF_JGE, BPF_JMP, BPF_JSET, BPF_K, BPF_LD, BPF_RET, BPF_W, SECCOMP_RET_ALLOW,
     SECCOMP_RET_KILL_PROCESS, SECCOMP_SET_MODE_FILTER, sock_filter, sock_fprog,
 };
-use rustix::fd::{AsRawFd, BorrowedFd};
+use rustix::fd::{AsRawFd, BorrowedFd, FromRawFd};
 use rustix::io::Errno;
 
 /// What the processes of a mode need beyond what all need.
@@ -259,20 +259,21 @@ fn restrict_files(abi: u32, root: Option<BorrowedFd<'_>>) -> Result<(), Error> {
         handled_access_net: if abi >= 4 { u64::from(LANDLOCK_ACCESS_NET_BIND_TCP | LANDLOCK_ACCESS_NET_CONNECT_TCP) } else { 0 },
         scoped: if abi >= 6 { u64::from(LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET | LANDLOCK_SCOPE_SIGNAL) } else { 0 },
     };
-    // The structure as large as this ABI knows it: 8 bytes, 16 from ABI 4, 24 from 6.
+    // The structure as large as this ABI knows it: up to its network field (8 bytes),
+    // up to `scoped` from ABI 4 (16), whole from 6 (24).
     let size = match abi {
-        0..=3 => 8,
-        4 | 5 => 16,
-        _ => 24,
+        0..=3 => core::mem::offset_of!(landlock_ruleset_attr, handled_access_net),
+        4 | 5 => core::mem::offset_of!(landlock_ruleset_attr, scoped),
+        _ => size_of::<landlock_ruleset_attr>(),
     };
-    // SAFETY: the kernel reads `size` bytes of `attr`, which has 24.
+    // SAFETY: the kernel reads `size` bytes of `attr`, at most the whole of it.
     let ruleset = result(unsafe { syscall4(__NR_landlock_create_ruleset, (&raw const attr) as usize, size, 0, 0) }).map_err(Error::of("landlock_create_ruleset"))?;
     // SAFETY: a new descriptor the kernel just returned, owned by nothing else.
     let ruleset = unsafe { rustix::fd::OwnedFd::from_raw_fd(ruleset as i32) };
     if let Some(root) = root {
         let rule = landlock_path_beneath_attr { allowed_access: u64::from(LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR), parent_fd: root.as_raw_fd() };
         // SAFETY: the kernel reads the rule, alive for the call.
-        let r = unsafe { syscall4(__NR_landlock_add_rule, ruleset.as_raw_fd() as usize, 1, (&raw const rule) as usize, 0) };
+        let r = unsafe { syscall4(__NR_landlock_add_rule, ruleset.as_raw_fd() as usize, landlock_rule_type::LANDLOCK_RULE_PATH_BENEATH as usize, (&raw const rule) as usize, 0) };
         result(r).map_err(Error::of("landlock_add_rule"))?;
     }
     // SAFETY: restricting this process changes no memory.
@@ -281,7 +282,6 @@ fn restrict_files(abi: u32, root: Option<BorrowedFd<'_>>) -> Result<(), Error> {
     Ok(())
 }
 
-use rustix::fd::FromRawFd;
 
 fn result(ret: isize) -> Result<usize, Errno> {
     if (-4095..0).contains(&ret) { Err(Errno::from_raw_os_error(-ret as i32)) } else { Ok(ret as usize) }
