@@ -38,7 +38,7 @@ use linux_raw_sys::landlock::{
 };
 use linux_raw_sys::ptrace::{
     AUDIT_ARCH_X86_64, BPF_ABS, BPF_JA, BPF_JEQ, BPF_JGE, BPF_JMP, BPF_JSET, BPF_K, BPF_LD, BPF_RET, BPF_W, SECCOMP_RET_ALLOW,
-    SECCOMP_RET_KILL_PROCESS, SECCOMP_SET_MODE_FILTER, sock_filter, sock_fprog,
+    SECCOMP_RET_KILL_PROCESS, SECCOMP_SET_MODE_FILTER, seccomp_data, sock_filter, sock_fprog,
 };
 use rustix::fd::{AsRawFd, BorrowedFd, FromRawFd};
 use rustix::io::Errno;
@@ -109,11 +109,11 @@ const fn op(code: u32, k: u32, jt: u8, jf: u8) -> sock_filter {
 }
 
 /// `seccomp_data`'s offsets: `nr`, `arch`, the first argument's low half (little-endian).
-const NR: u32 = 0;
-const ARCH: u32 = 4;
-const ARG0: u32 = 16;
+const NR: u32 = core::mem::offset_of!(seccomp_data, nr) as u32;
+const ARCH: u32 = core::mem::offset_of!(seccomp_data, arch) as u32;
+const ARG0: u32 = core::mem::offset_of!(seccomp_data, args) as u32;
 /// The x32 ABI's syscall numbers have this bit: refused outright.
-const X32: u32 = 0x4000_0000;
+const X32: u32 = __X32_SYSCALL_BIT;
 
 impl Filter {
     /// The filter for the syscalls of [`CALLS`] that `needs` (a set of [`need`] bits)
