@@ -50,14 +50,12 @@ use crate::handler::Site;
 use crate::log::{self, Episode};
 use crate::scoreboard::{self, Board, State};
 use core::time::Duration;
-use rustix::event::{PollFd, PollFlags, poll};
-use rustix::fd::OwnedFd;
+use rustix::fd::{AsFd, OwnedFd};
 use rustix::io::Errno;
 use rustix::net::sockopt::{Timeout, set_socket_timeout};
 use rustix::net::{Shutdown, shutdown};
 use rustix::process::{Pid, getpid, getppid, kill_process, set_parent_process_death_signal};
 use rustix::runtime::{Fork, kernel_fork};
-use rustix::time::Timespec;
 
 const SECOND: Duration = Duration::from_secs(1);
 const SHORT: &str = "short of --workers: forking at most that many a second";
@@ -134,7 +132,8 @@ pub fn run(listener: OwnedFd, config: &Config, site: Option<&Site>) -> i32 {
         let full = live + more >= cap && idle == 0;
         if full {
             crowded.begins(None, "that many workers busy: new connections wait in the backlog");
-            if client_waiting(&listener) {
+            // A client waits in the backlog: a `ppoll` that does not wait.
+            if table::client_waiting(listener.as_fd(), Some(Duration::ZERO)) {
                 ask_oldest(board);
             }
         } else {
@@ -182,12 +181,6 @@ fn ready(board: &Board, live: usize, now: Duration) -> (usize, usize) {
         }
     }
     (idle + soon + live.saturating_sub(claimed), idle)
-}
-
-/// A client waits in the listening socket's backlog (a `poll` that does not wait).
-fn client_waiting(listener: &OwnedFd) -> bool {
-    let mut fds = [PollFd::new(listener, PollFlags::IN)];
-    poll(&mut fds, Some(&Timespec { tv_sec: 0, tv_nsec: 0 })).is_ok_and(|n| n > 0)
 }
 
 /// Asks the worker with the oldest kept-alive connection or slow head (arriving for

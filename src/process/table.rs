@@ -211,9 +211,10 @@ pub fn wait_below(cap: usize) {
     let _ = unsafe { kernel_sigprocmask(How::SETMASK, Some(&old)) };
 }
 
-/// At `--max-children`: sleeps in `ppoll` until a new client waits in `listener`'s
-/// backlog (true) or a signal comes (false: a child exited, or a stop); `timeout`: at
-/// most that long (false). Connections are asked to make room only when someone waits.
+/// At `--max-children`, in both models: sleeps in `ppoll` until a new client waits in
+/// `listener`'s backlog (true) or a signal comes (false: a child exited, or a stop);
+/// `timeout`: at most that long (false; zero: a look that does not wait). Connections
+/// are asked to make room only when someone waits.
 pub fn client_waiting(listener: BorrowedFd<'_>, timeout: Option<Duration>) -> bool {
     let mut fds = [PollFd::new(&listener, PollFlags::IN)];
     let timeout = timeout.map(|t| Timespec { tv_sec: t.as_secs() as i64, tv_nsec: t.subsec_nanos().into() });
